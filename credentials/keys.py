@@ -1,0 +1,156 @@
+"""Key material: generation, encrypted PKCS#8 files, public JWKs and their RFC 7638 thumbprints.
+
+Every algorithm is fixed per key. A :class:`VerificationKey` is built only from a public JWK that names its
+algorithm and whose key type matches it, so a token can never pick how its signature is checked.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from cryptography.exceptions import UnsupportedAlgorithm as CryptoUnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from jwt.algorithms import Algorithm
+
+from credentials.encoding import b64url_encode
+from credentials.errors import InvalidKey
+from credentials.hashing import sha256
+
+PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey
+
+SIGNING_ALGORITHMS = ("EdDSA", "ES256")
+"""Algorithms an issuer may sign with; EdDSA (Ed25519) is the default."""
+
+VERIFY_ALGORITHMS = frozenset({"EdDSA", "ES256", "RS256"})
+"""Algorithms a verifier accepts. RS256 is the Open Badges 3.0 interoperability minimum."""
+
+MIN_RSA_BITS = 2048
+_KEY_TYPES = {"EdDSA": ("OKP", "Ed25519"), "ES256": ("EC", "P-256"), "RS256": ("RSA", None)}
+_PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+_THUMBPRINT_MEMBERS = {"OKP": ("crv", "kty", "x"), "EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n")}
+
+
+def _algorithm(alg: str) -> Algorithm:
+    return jwt.get_algorithm_by_name(alg)
+
+
+def generate_private_key(alg: str) -> PrivateKey:
+    """Return a new private key for ``alg`` (EdDSA, ES256, or RS256 for interoperability tests)."""
+    if alg == "EdDSA":
+        return ed25519.Ed25519PrivateKey.generate()
+    if alg == "ES256":
+        return ec.generate_private_key(ec.SECP256R1())
+    if alg == "RS256":
+        return rsa.generate_private_key(public_exponent=65537, key_size=MIN_RSA_BITS)
+    raise InvalidKey(f"Cannot generate keys for '{alg}'.", alg=alg)
+
+
+def public_jwk(key: PrivateKey | PublicKey, alg: str, **members: str) -> dict[str, Any]:
+    """Return the public JWK of ``key`` with ``alg``, ``use: sig``, its thumbprint ``kid`` and ``members``."""
+    public = key.public_key() if hasattr(key, "public_key") else key
+    jwk: dict[str, Any] = _algorithm(alg).to_jwk(public, as_dict=True)
+    jwk = {name: value for name, value in jwk.items() if name not in _PRIVATE_MEMBERS}
+    jwk.setdefault("kid", thumbprint(jwk))
+    jwk.update(alg=alg, use="sig", **members)
+    return jwk
+
+
+def thumbprint(jwk: Mapping[str, Any]) -> str:
+    """Return the RFC 7638 SHA-256 thumbprint of a public JWK, base64url without padding."""
+    kty = jwk.get("kty")
+    if kty not in _THUMBPRINT_MEMBERS:
+        raise InvalidKey(f"Unknown key type '{kty}'.")
+    required = {name: jwk[name] for name in _THUMBPRINT_MEMBERS[str(kty)]}
+    canonical = json.dumps(required, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    return b64url_encode(sha256(canonical))
+
+
+def encrypt_private_key(key: PrivateKey, passphrase: bytes) -> bytes:
+    """Return ``key`` as PEM PKCS#8, encrypted with ``passphrase``."""
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(passphrase),
+    )
+
+
+def decrypt_private_key(pem: bytes, passphrase: bytes) -> PrivateKey:
+    """Load an encrypted PKCS#8 PEM. Raises :class:`InvalidKey` if it cannot be read with ``passphrase``."""
+    try:
+        key = serialization.load_pem_private_key(pem, password=passphrase)
+    except (ValueError, TypeError, CryptoUnsupportedAlgorithm) as exc:
+        raise InvalidKey("The private key cannot be decrypted with the configured passphrase.") from exc
+    if not isinstance(key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+        raise InvalidKey("The private key is of an unsupported type.")
+    return key
+
+
+@dataclass(frozen=True, slots=True)
+class PrivateKeySigner:
+    """A :class:`credentials.jose.Signer` over a private key held in memory."""
+
+    kid: str
+    alg: str
+    private_key: PrivateKey
+
+    def sign(self, data: bytes) -> bytes:
+        # PyJWT returns raw r||s for ECDSA, as JWS requires.
+        return _algorithm(self.alg).sign(data, self.private_key)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationKey:
+    """A public key a verifier trusts, with the one algorithm it is bound to."""
+
+    kid: str
+    alg: str
+    key: PublicKey
+    algorithm: Algorithm
+    issuer: str | None
+    jwk: Mapping[str, Any]
+
+    @classmethod
+    def from_jwk(cls, jwk: Mapping[str, Any]) -> VerificationKey:
+        """Build a key from a published public JWK.
+
+        Raises :class:`InvalidKey` when the JWK carries private members, lacks ``kid`` or ``alg``, is not
+        for signatures, or its key type, curve or size does not fit its algorithm.
+        """
+        if not isinstance(jwk, Mapping):
+            raise InvalidKey("A JWK must be a JSON object.")
+        if _PRIVATE_MEMBERS & set(jwk):
+            raise InvalidKey("A published JWK must not contain private key material.")
+        kid, alg = jwk.get("kid"), jwk.get("alg")
+        if not isinstance(kid, str) or not kid:
+            raise InvalidKey("A published JWK must have a kid.")
+        if alg not in VERIFY_ALGORITHMS:
+            raise InvalidKey(f"The key '{kid}' does not name an accepted algorithm.", kid=kid)
+        if jwk.get("use", "sig") != "sig":
+            raise InvalidKey(f"The key '{kid}' is not a signature key.", kid=kid)
+        kty, crv = _KEY_TYPES[str(alg)]
+        if jwk.get("kty") != kty or (crv is not None and jwk.get("crv") != crv):
+            raise InvalidKey(f"The key '{kid}' does not fit its algorithm {alg}.", kid=kid)
+        algorithm = _algorithm(str(alg))
+        try:
+            key = algorithm.from_jwk(dict(jwk))
+        except (jwt.InvalidKeyError, ValueError, TypeError, KeyError) as exc:
+            raise InvalidKey(f"The key '{kid}' cannot be read.", kid=kid) from exc
+        if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
+            raise InvalidKey(f"The RSA key '{kid}' is shorter than {MIN_RSA_BITS} bits.", kid=kid)
+        if not isinstance(key, ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
+            raise InvalidKey(f"The key '{kid}' is not a public key.", kid=kid)
+        issuer = jwk.get("iss")
+        return cls(
+            kid=kid,
+            alg=str(alg),
+            key=key,
+            algorithm=algorithm,
+            issuer=issuer if isinstance(issuer, str) else None,
+            jwk=dict(jwk),
+        )

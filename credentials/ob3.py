@@ -1,0 +1,196 @@
+"""The Open Badges 3.0 credential as a VC-JWT payload: vocabulary, dates and the JWT claim mapping.
+
+The issuer uses :func:`jwt_claims_for` to add the registered claims; the verifier uses the same function to
+check that the claims a token carries are exactly the ones its credential implies.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from credentials.errors import ClaimsMismatch, LegacyFormat
+
+VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+CONTEXTS = (VC_CONTEXT, OB_CONTEXT)
+CREDENTIAL_TYPES = ("VerifiableCredential", "OpenBadgeCredential")
+OB_SCHEMA_URL = (
+    "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
+)
+OB_SCHEMA_TYPE = "1EdTechJsonSchemaValidator2019"
+
+NUMERIC_DATE_CLAIMS = ("nbf", "exp", "iat")
+
+# RFC 3339 date-time with a mandatory zone, as OB 3.0's DateTimeZ requires.
+_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})"
+)
+
+
+def format_datetime(moment: datetime) -> str:
+    """Return ``moment`` as an RFC 3339 UTC date-time with second precision, e.g. ``2026-11-27T10:00:00Z``."""
+    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_datetime(value: object) -> datetime:
+    """Parse an RFC 3339 date-time that carries a zone. Raises ``ValueError`` for anything else."""
+    if not isinstance(value, str) or not _DATETIME.fullmatch(value):
+        raise ValueError(f"not an RFC 3339 date-time with a zone: {str(value)[:40]!r}")
+    text = value.upper().replace("Z", "+00:00")
+    if "." in text:  # fromisoformat takes at most microseconds
+        head, _, rest = text.partition(".")
+        digits, zone = rest[:-6], rest[-6:]
+        text = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
+    return datetime.fromisoformat(text)
+
+
+def numeric_date(moment: datetime) -> int:
+    """Return the JWT NumericDate (whole seconds since the epoch) for ``moment``."""
+    return math.floor(moment.timestamp())
+
+
+def issuer_id(credential: Mapping[str, Any]) -> str | None:
+    """Return the credential's issuer id (``issuer`` may be a URI or a Profile object)."""
+    issuer = credential.get("issuer")
+    if isinstance(issuer, Mapping):
+        issuer = issuer.get("id")
+    return issuer if isinstance(issuer, str) else None
+
+
+def subject_id(credential: Mapping[str, Any]) -> str | None:
+    subject = credential.get("credentialSubject")
+    if isinstance(subject, Mapping) and isinstance(subject.get("id"), str):
+        return str(subject["id"])
+    return None
+
+
+def jwt_claims_for(credential: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the registered JWT claims that OB 3.0 §8.2 derives from a credential.
+
+    ``iss`` = issuer id, ``jti`` = id, ``sub`` = credentialSubject.id, ``nbf`` = validFrom and ``exp`` =
+    validUntil, each only when the credential has the field. Raises ``ValueError`` for unreadable dates.
+    """
+    claims: dict[str, Any] = {}
+    if (iss := issuer_id(credential)) is not None:
+        claims["iss"] = iss
+    if isinstance(credential.get("id"), str):
+        claims["jti"] = credential["id"]
+    if (sub := subject_id(credential)) is not None:
+        claims["sub"] = sub
+    if "validFrom" in credential:
+        claims["nbf"] = numeric_date(parse_datetime(credential["validFrom"]))
+    if "validUntil" in credential:
+        claims["exp"] = numeric_date(parse_datetime(credential["validUntil"]))
+    return claims
+
+
+def _is_numeric_date(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def check_claims(claims: Mapping[str, Any], profile: str) -> None:
+    """Check that the JWT claims are well typed and agree with the credential they carry.
+
+    ``profile`` is ``"ob3"`` (``typ: JWT``; ``iss`` and ``nbf`` required) or ``"vc-jose-cose"``.
+    Raises :class:`LegacyFormat` for a VC 1.1 JWT and :class:`ClaimsMismatch` for anything else.
+    """
+    if "vc" in claims and "@context" not in claims:
+        raise LegacyFormat(
+            "This is a VC Data Model 1.1 JWT (the credential sits in a 'vc' claim); "
+            "only Open Badges 3.0 on VC Data Model 2.0 is accepted."
+        )
+    for name in NUMERIC_DATE_CLAIMS:
+        if name in claims and not _is_numeric_date(claims[name]):
+            raise ClaimsMismatch(f"The claim '{name}' must be a NumericDate (a number).", claim=name)
+    for name in ("iss", "jti", "sub"):
+        if name in claims and not isinstance(claims[name], str):
+            raise ClaimsMismatch(f"The claim '{name}' must be a string.", claim=name)
+    required = ("iss", "nbf") if profile == "ob3" else ()
+    for name in required:
+        if name not in claims:
+            raise ClaimsMismatch(f"The claim '{name}' is required in a VC-JWT.", claim=name)
+    try:
+        expected = jwt_claims_for(claims)
+    except ValueError as exc:
+        raise ClaimsMismatch(f"A credential date cannot be read: {exc}.") from exc
+    if "iss" not in expected:
+        raise ClaimsMismatch("The credential names no issuer id.", claim="iss")
+    for name in ("iss", "jti", "sub", "nbf", "exp"):
+        if name in claims and name not in expected:
+            raise ClaimsMismatch(
+                f"The claim '{name}' has no counterpart in the credential.", claim=name
+            )
+        if name not in claims:
+            # exp must accompany validUntil, or a JWT library would never see the expiry.
+            if name == "exp" and profile == "ob3" and "exp" in expected:
+                raise ClaimsMismatch("validUntil is set but the exp claim is missing.", claim="exp")
+            continue
+        if name in ("nbf", "exp"):
+            same = math.floor(claims[name]) == expected[name]
+        else:
+            same = claims[name] == expected[name]
+        if not same:
+            raise ClaimsMismatch(
+                f"The claim '{name}' does not match the credential.", claim=name
+            )
+
+
+def validity_window(credential: Mapping[str, Any]) -> tuple[datetime | None, datetime | None]:
+    """Return (validFrom, validUntil) as datetimes; ``None`` where absent. Raises ``ValueError``."""
+    valid_from = credential.get("validFrom")
+    valid_until = credential.get("validUntil")
+    return (
+        parse_datetime(valid_from) if valid_from is not None else None,
+        parse_datetime(valid_until) if valid_until is not None else None,
+    )
+
+
+def learner_name(credential: Mapping[str, Any]) -> str | None:
+    """Return the learner's name: a plain ``name`` identifier, or a ``name`` on the subject."""
+    subject = credential.get("credentialSubject")
+    if not isinstance(subject, Mapping):
+        return None
+    for entry in subject.get("identifier") or ():
+        if (
+            isinstance(entry, Mapping)
+            and entry.get("identityType") == "name"
+            and entry.get("hashed") is False
+            and isinstance(entry.get("identityHash"), str)
+        ):
+            return str(entry["identityHash"])
+    name = subject.get("name")
+    return name if isinstance(name, str) else None
+
+
+def summarize(credential: Mapping[str, Any]) -> dict[str, Any]:
+    """Return what a person needs to see: issuer, achievement, learner name and dates."""
+    issuer = credential.get("issuer")
+    subject = credential.get("credentialSubject")
+    achievement = subject.get("achievement") if isinstance(subject, Mapping) else None
+    if not isinstance(achievement, Mapping):
+        achievement = {}
+
+    def text(value: object) -> str | None:
+        return value if isinstance(value, str) else None
+
+    return {
+        "id": text(credential.get("id")),
+        "issuer": {
+            "id": issuer_id(credential),
+            "name": text(issuer.get("name")) if isinstance(issuer, Mapping) else None,
+        },
+        "achievement": {
+            "id": text(achievement.get("id")),
+            "name": text(achievement.get("name")),
+            "description": text(achievement.get("description")),
+            "achievementType": text(achievement.get("achievementType")),
+        },
+        "learner": {"name": learner_name(credential)},
+        "validFrom": text(credential.get("validFrom")),
+        "validUntil": text(credential.get("validUntil")),
+        "awardedDate": text(credential.get("awardedDate")),
+    }

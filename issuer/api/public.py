@@ -1,0 +1,140 @@
+"""What anyone may read: keys, issuer profiles, did:web documents, achievements, credentials and their QR codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.templating import Jinja2Templates
+
+from credentials.hashing import sha256_hex
+from credentials.ob3 import summarize
+from issuer import repository
+from issuer.api.deps import ContextDep
+from issuer.api.v1 import stored_claims
+from issuer.errors import NotFound
+from issuer.i18n import MESSAGES, language
+from issuer.models import Credential
+from issuer.providers import did_document, get_provider, jwks_document, profile_document
+from issuer.qr import qr_png, qr_svg
+
+router = APIRouter(tags=["public"])
+templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+
+KEYS_MAX_AGE = 300
+JWT_TYPES = ("application/vc+jwt", "application/jwt")
+JSON_TYPES = ("application/json", "application/ld+json", "application/vc")
+
+
+def _etag(body: bytes) -> str:
+    return '"' + sha256_hex(body)[:32] + '"'
+
+
+def cacheable(request: Request, body: bytes, media_type: str, max_age: int) -> Response:
+    """A response with ``Cache-Control`` and ``ETag`` that answers a matching ``If-None-Match`` with 304."""
+    etag = _etag(body)
+    headers = {"Cache-Control": f"public, max-age={max_age}", "ETag": etag}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
+
+
+def _json(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _wants(request: Request, types: tuple[str, ...]) -> bool:
+    accept = request.headers.get("accept", "").lower()
+    return any(media_type in accept for media_type in types)
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/.well-known/jwks.json")
+def jwks(request: Request, ctx: ContextDep) -> Response:
+    """Every public key on this host; each JWK carries ``kid``, ``alg``, ``use`` and its issuer in ``iss``."""
+    return cacheable(request, _json(jwks_document(ctx)), "application/jwk-set+json", KEYS_MAX_AGE)
+
+
+@router.get("/issuers/{slug}")
+def issuer_profile(slug: str, request: Request, ctx: ContextDep) -> Response:
+    provider = get_provider(ctx, slug)
+    profile = profile_document(ctx, provider, with_context=True)
+    if _wants(request, ("text/html",)):
+        lang = language(request)
+        return templates.TemplateResponse(
+            request, "profile.html", {"profile": profile, "t": MESSAGES[lang], "lang": lang}
+        )
+    return cacheable(request, _json(profile), "application/json", KEYS_MAX_AGE)
+
+
+@router.get("/issuers/{slug}/did.json")
+def issuer_did(slug: str, request: Request, ctx: ContextDep) -> Response:
+    document = did_document(ctx, get_provider(ctx, slug))
+    return cacheable(request, _json(document), "application/did+json", KEYS_MAX_AGE)
+
+
+@router.get("/achievements/{achievement_id}")
+def achievement(achievement_id: str, request: Request, ctx: ContextDep) -> Response:
+    with ctx.db.read() as session:
+        found = repository.public_achievement(session, achievement_id)
+    if found is None:
+        raise NotFound("There is no such achievement.")
+    return cacheable(request, _json(found.document), "application/json", KEYS_MAX_AGE)
+
+
+def _credential(ctx: ContextDep, credential_id: str) -> Credential:
+    with ctx.db.read() as session:
+        record = repository.credential(session, credential_id)
+    if record is None:
+        raise NotFound("There is no such credential.")
+    return record
+
+
+@router.get("/credentials/{credential_id}", response_model=None)
+def credential(credential_id: str, request: Request, ctx: ContextDep) -> Response:
+    """The credential: its JWT (``Accept: application/vc+jwt``), JSON, or the learner's public page."""
+    record = _credential(ctx, credential_id)
+    if _wants(request, JWT_TYPES):
+        media_type = next(media for media in JWT_TYPES if media in request.headers.get("accept", ""))
+        return Response(record.jwt, media_type=media_type, headers={"Cache-Control": "no-cache"})
+    claims = stored_claims(record)
+    if _wants(request, JSON_TYPES):
+        return Response(_json(claims), media_type="application/json", headers={"Cache-Control": "no-cache"})
+    lang = language(request)
+    context = {
+        "summary": summarize(claims),
+        "claims": claims,
+        "links": ctx.urls.links(record.id),
+        "record": record,
+        "t": MESSAGES[lang],
+        "lang": lang,
+    }
+    return templates.TemplateResponse(request, "credential.html", context, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/credentials/{credential_id}/credential.jwt")
+def credential_jwt(credential_id: str, ctx: ContextDep) -> Response:
+    record = _credential(ctx, credential_id)
+    return Response(
+        record.jwt,
+        media_type="application/vc+jwt",
+        headers={"Content-Disposition": f'attachment; filename="{record.id}.jwt"', "Cache-Control": "no-cache"},
+    )
+
+
+@router.get("/credentials/{credential_id}/qr.png")
+def credential_qr_png(credential_id: str, request: Request, ctx: ContextDep) -> Response:
+    record = _credential(ctx, credential_id)
+    return cacheable(request, qr_png(ctx.urls.verify(record.id)), "image/png", 86400)
+
+
+@router.get("/credentials/{credential_id}/qr.svg")
+def credential_qr_svg(credential_id: str, request: Request, ctx: ContextDep) -> Response:
+    record = _credential(ctx, credential_id)
+    return cacheable(request, qr_svg(ctx.urls.verify(record.id)), "image/svg+xml", 86400)

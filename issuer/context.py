@@ -1,0 +1,51 @@
+"""What every request and CLI command works with: settings, the database, the key store and URLs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from issuer import repository
+from issuer.db import Database, make_engine
+from issuer.errors import ConfigurationError
+from issuer.keystore import KeyStore
+from issuer.settings import IssuerSettings
+from issuer.urls import QR_MAX_BYTES, Urls
+
+
+@dataclass
+class IssuerContext:
+    settings: IssuerSettings
+    db: Database
+    keys: KeyStore
+    urls: Urls
+
+    @classmethod
+    def from_settings(cls, settings: IssuerSettings) -> IssuerContext:
+        urls = Urls(settings.public_url, settings.verifier_url)
+        if urls.longest_verify_url() > QR_MAX_BYTES:
+            raise ConfigurationError(
+                "ISSUER_VERIFIER_URL and ISSUER_PUBLIC_URL are too long for a version 10 QR code "
+                f"(a verify link would be {urls.longest_verify_url()} bytes; at most {QR_MAX_BYTES})."
+            )
+        return cls(
+            settings=settings,
+            db=Database(make_engine(settings.sqlalchemy_url)),
+            keys=KeyStore(settings.private_keys_dir, settings.passphrase()),
+            urls=urls,
+        )
+
+    def load_signing_keys(self) -> int:
+        """Decrypt every key that can sign now or later; raise :class:`ConfigurationError` on the first failure.
+
+        Run at start-up so that a wrong passphrase or a missing file stops the service at once instead of
+        failing the first issuance.
+        """
+        with self.db.read() as session:
+            slugs = {provider.id: provider.slug for provider in repository.providers(session)}
+            keys = [key for key in repository.signing_keys(session) if key.status in ("pending", "active")]
+        for key in keys:
+            self.keys.signer(slugs[key.provider_id], key.kid, key.alg)
+        return len(keys)
+
+    def close(self) -> None:
+        self.db.engine.dispose()

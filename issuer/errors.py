@@ -1,0 +1,52 @@
+"""The issuer's error tree. Each error carries a stable ``code``; HTTP statuses live only in ``issuer.app``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class IssuerError(Exception):
+    code = "error"
+
+    def __init__(self, message: str, fields: list[dict[str, str]] | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or []
+        """Which request fields are at fault: ``[{"field": "recipient.email", "message": "…"}]``."""
+        self.details = details
+
+
+class ConfigurationError(IssuerError):
+    """The service is configured in a way it cannot run with (missing passphrase, unreadable key)."""
+
+    code = "configuration_error"
+
+
+class NotAuthenticated(IssuerError):
+    code = "not_authenticated"
+
+
+class PermissionDenied(IssuerError):
+    code = "permission_denied"
+
+
+class NotFound(IssuerError):
+    code = "not_found"
+
+
+class InvalidInput(IssuerError):
+    """A request that was read but cannot be carried out; ``fields`` names each offending field."""
+
+    code = "invalid_input"
+
+
+class IdempotencyConflict(IssuerError):
+    code = "idempotency_key_reused"
+
+
+class AlreadyExists(IssuerError):
+    code = "already_exists"
+
+
+class AlreadyIssued(IssuerError):
+    code = "already_issued"

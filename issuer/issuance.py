@@ -1,0 +1,318 @@
+"""Issuing credentials: build the Open Badges 3.0 credential, validate it, sign it, store it with its audit entry.
+
+One code path serves a single API request and a whole cohort: rows are built and signed outside the
+transaction, then stored together in one short transaction, so signing is the bottleneck, not commits.
+Nothing is handed out before it is committed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from credentials.errors import SchemaInvalid
+from credentials.hashing import hash_email, sha256_hex
+from credentials.jose import encode_compact
+from credentials.ob3 import (
+    CONTEXTS,
+    CREDENTIAL_TYPES,
+    OB_SCHEMA_TYPE,
+    OB_SCHEMA_URL,
+    format_datetime,
+    jwt_claims_for,
+)
+from credentials.schema import validate_credential
+from issuer import repository
+from issuer.api_keys import Principal
+from issuer.context import IssuerContext
+from issuer.errors import (
+    AlreadyIssued,
+    ConfigurationError,
+    IdempotencyConflict,
+    InvalidInput,
+    NotFound,
+)
+from issuer.models import Achievement, Credential, IdempotencyKey
+from issuer.providers import profile_document
+
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+class Recipient(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    email: str = Field(max_length=320)
+    id: str | None = Field(default=None, max_length=500)
+    """A URI the learner controls (e.g. a DID); a random ``urn:uuid:`` is used when absent."""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not EMAIL.fullmatch(value.strip()):
+            raise ValueError("is not an e-mail address")
+        return value.strip()
+
+    @field_validator("id")
+    @classmethod
+    def _uri(cls, value: str | None) -> str | None:
+        if value is not None and (":" not in value or any(char.isspace() for char in value)):
+            raise ValueError("must be a URI")
+        return value
+
+
+class CredentialRequest(BaseModel):
+    """``POST /api/v1/credentials``."""
+
+    model_config = ConfigDict(extra="forbid")
+    achievement: str = Field(min_length=1, max_length=500)
+    """The achievement's id (its URL) or the UUID at its end."""
+    recipient: Recipient
+    narrative: str | None = Field(default=None, max_length=10_000)
+    evidence: list[dict[str, Any]] | None = Field(default=None, max_length=50)
+    result: list[dict[str, Any]] | None = Field(default=None, max_length=50)
+    validFrom: AwareDatetime | None = None
+    validUntil: AwareDatetime | None = None
+    allowDuplicate: bool = False
+    """Issue even if this learner already holds an unrevoked credential for the achievement."""
+
+
+@dataclass(frozen=True)
+class IssuedCredential:
+    record: Credential
+    replayed: bool = False
+
+
+def request_fingerprint(request: CredentialRequest) -> str:
+    body = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return sha256_hex(body.encode("utf-8"))
+
+
+def recipient_key(achievement_id: str, email: str) -> str:
+    return sha256_hex(f"{achievement_id}\n{email.strip().lower()}".encode())
+
+
+def build_credential(
+    *,
+    credential_url: str,
+    issuer: dict[str, Any],
+    achievement: dict[str, Any],
+    request: CredentialRequest,
+    issued_at: datetime,
+    salt: str,
+) -> dict[str, Any]:
+    """Return the OB 3.0 credential with its JWT claims, ready to sign. Pure: no I/O, no clock."""
+    valid_from = request.validFrom or issued_at
+    recipient = request.recipient
+    subject: dict[str, Any] = {
+        "id": recipient.id or f"urn:uuid:{uuid.uuid4()}",
+        "type": ["AchievementSubject"],
+        "identifier": [
+            {
+                "type": "IdentityObject",
+                "identityType": "emailAddress",
+                "hashed": True,
+                "identityHash": hash_email(recipient.email, salt),
+                "salt": salt,
+            },
+            {
+                "type": "IdentityObject",
+                "identityType": "name",
+                "hashed": False,
+                "identityHash": recipient.name,
+            },
+        ],
+        "achievement": achievement,
+    }
+    if request.narrative:
+        subject["narrative"] = request.narrative
+    if request.result:
+        subject["result"] = [{"type": ["Result"], **entry} for entry in request.result]
+    credential: dict[str, Any] = {
+        "@context": list(CONTEXTS),
+        "id": credential_url,
+        "type": list(CREDENTIAL_TYPES),
+        "name": achievement["name"],
+        "issuer": issuer,
+        "validFrom": format_datetime(valid_from),
+    }
+    if request.validUntil is not None:
+        credential["validUntil"] = format_datetime(request.validUntil)
+    credential["awardedDate"] = format_datetime(issued_at)
+    credential["credentialSubject"] = subject
+    if request.evidence:
+        credential["evidence"] = [{"type": ["Evidence"], **entry} for entry in request.evidence]
+    credential["credentialSchema"] = [{"id": OB_SCHEMA_URL, "type": OB_SCHEMA_TYPE}]
+    credential.update(jwt_claims_for(credential))
+    return credential
+
+
+def _check_dates(request: CredentialRequest, row: int | None) -> None:
+    if request.validUntil is not None and request.validUntil <= (request.validFrom or datetime.now(UTC)):
+        field = "validUntil" if row is None else f"rows[{row}].validUntil"
+        raise InvalidInput(
+            "validUntil must be later than validFrom (or now).",
+            fields=[{"field": field, "message": "must be later than validFrom"}],
+        )
+
+
+def _achievement_uuid(reference: str) -> str:
+    return reference.rstrip("/").rsplit("/", 1)[-1]
+
+
+def issue_credentials(
+    ctx: IssuerContext,
+    principal: Principal,
+    requests: Sequence[CredentialRequest],
+    *,
+    idempotency_key: str | None = None,
+) -> list[IssuedCredential]:
+    """Issue one credential per request, all or nothing.
+
+    Raises :class:`NotFound` for an achievement the provider does not own, :class:`AlreadyIssued` for a
+    learner who already holds it (unless ``allowDuplicate``), :class:`IdempotencyConflict` when the key was
+    used with a different body, and :class:`InvalidInput` when the result fails the OB 3.0 schema.
+    """
+    principal.require("issue")
+    provider = principal.provider
+    provider_id = principal.provider_id
+    fingerprint = request_fingerprint(requests[0]) if idempotency_key and len(requests) == 1 else None
+    now = datetime.now(UTC)
+    with ctx.db.read() as session:
+        if idempotency_key is not None:
+            replay = _replay(session, provider_id, idempotency_key, fingerprint)
+            if replay is not None:
+                return [replay]
+        achievements: dict[str, Achievement] = {}
+        for row, request in enumerate(requests):
+            _check_dates(request, row if len(requests) > 1 else None)
+            reference = _achievement_uuid(request.achievement)
+            if reference not in achievements:
+                found = repository.achievement(session, provider_id, reference)
+                if found is None:
+                    where = "achievement" if len(requests) == 1 else f"rows[{row}].achievement"
+                    raise NotFound(
+                        "There is no such achievement for this provider.",
+                        fields=[{"field": where, "message": "not found"}],
+                    )
+                achievements[reference] = found
+        key = repository.active_signing_key(session, provider_id, now)
+    if key is None:
+        raise ConfigurationError(f"Provider '{provider.slug}' has no active signing key.")
+    signer = ctx.keys.signer(provider.slug, key.kid, key.alg)
+    issuer = profile_document(ctx, provider, with_context=False)
+
+    records = []
+    for row, request in enumerate(requests):
+        achievement = achievements[_achievement_uuid(request.achievement)]
+        credential_id = str(uuid.uuid4())
+        document = build_credential(
+            credential_url=ctx.urls.credential(credential_id),
+            issuer=issuer,
+            achievement=achievement.document,
+            request=request,
+            issued_at=now,
+            salt=secrets.token_hex(16),
+        )
+        try:
+            validate_credential(document)
+        except SchemaInvalid as exc:
+            prefix = "" if len(requests) == 1 else f"rows[{row}]"
+            raise InvalidInput(
+                "The credential would not match the Open Badges 3.0 schema.",
+                fields=[{"field": prefix + error.split(":", 1)[0], "message": error.split(":", 1)[1].strip()} for error in exc.errors],
+            ) from exc
+        records.append(
+            Credential(
+                id=credential_id,
+                provider_id=provider_id,
+                achievement_id=achievement.id,
+                kid=key.kid,
+                jwt=encode_compact(document, signer),
+                recipient_key=recipient_key(achievement.id, request.recipient.email),
+                issued_at=now,
+                valid_until=request.validUntil,
+            )
+        )
+
+    with ctx.db.write(serialize_on=provider_id) as session:
+        if idempotency_key is not None:
+            # Re-checked under the lock: a concurrent request with the same key may have won.
+            replay = _replay(session, provider_id, idempotency_key, fingerprint)
+            if replay is not None:
+                return [replay]
+        _refuse_duplicates(session, provider_id, requests, records)
+        session.add_all(records)
+        session.flush()
+        if idempotency_key is not None:
+            session.add(
+                IdempotencyKey(
+                    provider_id=provider_id,
+                    key=idempotency_key,
+                    request_hash=fingerprint or "",
+                    credential_id=records[0].id,
+                )
+            )
+        for record in records:
+            repository.add_audit(
+                session,
+                actor=principal.actor,
+                action="credential.issued",
+                subject=ctx.urls.credential(record.id),
+                provider_id=provider_id,
+                details={"achievement": record.achievement_id, "kid": record.kid},
+            )
+    return [IssuedCredential(record) for record in records]
+
+
+def _replay(session: Any, provider_id: int, key: str, fingerprint: str | None) -> IssuedCredential | None:
+    record = repository.idempotency_record(session, provider_id, key)
+    if record is None:
+        return None
+    if record.request_hash != fingerprint:
+        raise IdempotencyConflict(
+            "This Idempotency-Key was already used with a different request body.",
+            fields=[{"field": "Idempotency-Key", "message": "already used with a different body"}],
+        )
+    credential = repository.credential(session, record.credential_id)
+    assert credential is not None
+    return IssuedCredential(credential, replayed=True)
+
+
+def _refuse_duplicates(
+    session: Any, provider_id: int, requests: Sequence[CredentialRequest], records: Sequence[Credential]
+) -> None:
+    wanted = [record.recipient_key for request, record in zip(requests, records, strict=True) if not request.allowDuplicate]
+    existing = repository.unrevoked_with_recipient_keys(session, provider_id, wanted)
+    seen: dict[str, int] = {}
+    for row, (request, record) in enumerate(zip(requests, records, strict=True)):
+        if request.allowDuplicate:
+            continue
+        where = "recipient.email" if len(requests) == 1 else f"rows[{row}].recipient.email"
+        if record.recipient_key in existing:
+            raise AlreadyIssued(
+                "This learner already holds an unrevoked credential for this achievement; "
+                "send allowDuplicate: true to issue another.",
+                fields=[{"field": where, "message": "already issued"}],
+                credential=existing[record.recipient_key],
+            )
+        if record.recipient_key in seen:
+            raise AlreadyIssued(
+                f"Rows {seen[record.recipient_key]} and {row} issue the same achievement to the same learner.",
+                fields=[{"field": where, "message": "duplicate row"}],
+            )
+        seen[record.recipient_key] = row

@@ -1,0 +1,126 @@
+"""Database tables. Private keys are never stored here: only their public JWK and file reference."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Dialect, Index, Text, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps stored in UTC and always read back timezone-aware (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Provider(SQLModel, table=True):
+    """A training provider: one issuer id, one profile, its own keys, achievements and credentials."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, max_length=64)
+    name: str = Field(max_length=200)
+    url: str | None = Field(default=None, max_length=500)
+    email: str | None = Field(default=None, max_length=320)
+    description: str | None = Field(default=None, sa_column=Column(Text))
+    image: str | None = Field(default=None, max_length=2000)
+    country: str | None = Field(default=None, max_length=2)
+    region: str | None = Field(default=None, max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider_id: int = Field(foreign_key="provider.id", index=True)
+    prefix: str = Field(max_length=16)
+    """The first characters of the key, shown in listings so an operator can tell keys apart."""
+    key_hash: str = Field(unique=True, max_length=64)
+    scopes: str = Field(max_length=200)
+    """Space-separated permissions: issue, revoke, manage."""
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SigningKey(SQLModel, table=True):
+    __tablename__ = "signing_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider_id: int = Field(foreign_key="provider.id", index=True)
+    kid: str = Field(unique=True, max_length=100)
+    alg: str = Field(max_length=10)
+    status: str = Field(default="active", max_length=12)
+    """pending → active → retired (still published) → compromised."""
+    public_jwk: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    activates_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Achievement(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=36)
+    provider_id: int = Field(foreign_key="provider.id", index=True)
+    document: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    """The Open Badges 3.0 ``Achievement`` as embedded in credentials."""
+    eu_micro_credential: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Credential(SQLModel, table=True):
+    __table_args__ = (Index("ix_credential_duplicate", "provider_id", "recipient_key"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    provider_id: int = Field(foreign_key="provider.id", index=True)
+    achievement_id: str = Field(foreign_key="achievement.id", index=True)
+    kid: str = Field(max_length=100)
+    jwt: str = Field(sa_column=Column(Text, nullable=False))
+    recipient_key: str = Field(max_length=64)
+    """SHA-256 of achievement + normalised e-mail: finds accidental re-issues without storing the address."""
+    issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    valid_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revocation_reason: str | None = Field(default=None, max_length=500)
+
+
+class IdempotencyKey(SQLModel, table=True):
+    __tablename__ = "idempotency_key"
+    __table_args__ = (UniqueConstraint("provider_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider_id: int = Field(foreign_key="provider.id")
+    key: str = Field(max_length=255)
+    request_hash: str = Field(max_length=64)
+    credential_id: str = Field(foreign_key="credential.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only record of what changed: actions and ids only, never personal data or secrets."""
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    provider_id: int | None = Field(default=None, foreign_key="provider.id", index=True)
+    actor: str = Field(max_length=100)
+    action: str = Field(max_length=50)
+    subject: str = Field(max_length=300)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -1,0 +1,143 @@
+"""Training providers: creation, their signing keys, and what they publish (profile, JWKS, did:web)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from credentials.ob3 import CONTEXTS
+from issuer import repository
+from issuer.context import IssuerContext
+from issuer.errors import AlreadyExists, InvalidInput, NotFound
+from issuer.models import Provider, SigningKey
+
+SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
+COUNTRY = re.compile(r"[A-Z]{2}")
+
+
+def create_provider(
+    ctx: IssuerContext,
+    slug: str,
+    *,
+    name: str,
+    url: str | None = None,
+    email: str | None = None,
+    country: str | None = None,
+    region: str | None = None,
+    description: str | None = None,
+    image: str | None = None,
+    actor: str = "cli",
+) -> Provider:
+    """Create a provider and its first active signing key. Raises ``AlreadyExists`` or ``InvalidInput``."""
+    problems = []
+    if not SLUG.fullmatch(slug):
+        problems.append({"field": "slug", "message": "use 1-64 lower-case letters, digits and hyphens"})
+    if not name.strip():
+        problems.append({"field": "name", "message": "must not be empty"})
+    if country is not None and not COUNTRY.fullmatch(country.upper()):
+        problems.append({"field": "country", "message": "use an ISO 3166-1 alpha-2 code such as PL"})
+    for field, value in (("url", url), ("image", image)):
+        if value is not None and not value.startswith(("http://", "https://")):
+            problems.append({"field": field, "message": "must be an http(s) URL"})
+    if problems:
+        raise InvalidInput("The provider cannot be created.", fields=problems)
+    issuer_id = ctx.urls.issuer_id(slug)
+    try:
+        with ctx.db.write() as session:
+            if repository.provider_by_slug(session, slug) is not None:
+                raise AlreadyExists(f"A provider '{slug}' already exists.", slug=slug)
+            provider = Provider(
+                slug=slug,
+                name=name.strip(),
+                url=url,
+                email=email,
+                country=country.upper() if country else None,
+                region=region,
+                description=description,
+                image=image,
+            )
+            session.add(provider)
+            session.flush()
+            assert provider.id is not None
+            jwk = ctx.keys.create(slug, ctx.settings.key_algorithm, issuer_id)
+            session.add(
+                SigningKey(provider_id=provider.id, kid=jwk["kid"], alg=jwk["alg"], public_jwk=jwk)
+            )
+            repository.add_audit(
+                session, actor=actor, action="provider.created", subject=issuer_id, provider_id=provider.id
+            )
+            repository.add_audit(
+                session,
+                actor=actor,
+                action="key.created",
+                subject=jwk["kid"],
+                provider_id=provider.id,
+                details={"alg": jwk["alg"], "status": "active"},
+            )
+    except IntegrityError as exc:  # a concurrent create of the same slug
+        raise AlreadyExists(f"A provider '{slug}' already exists.", slug=slug) from exc
+    return provider
+
+
+def get_provider(ctx: IssuerContext, slug: str) -> Provider:
+    with ctx.db.read() as session:
+        provider = repository.provider_by_slug(session, slug)
+    if provider is None:
+        raise NotFound(f"There is no provider '{slug}'.")
+    return provider
+
+
+def profile_document(ctx: IssuerContext, provider: Provider, *, with_context: bool) -> dict[str, Any]:
+    """The provider's Open Badges ``Profile``; embedded as the credential's ``issuer``."""
+    profile: dict[str, Any] = {}
+    if with_context:
+        profile["@context"] = list(CONTEXTS)
+    profile.update(id=ctx.urls.issuer_id(provider.slug), type=["Profile"], name=provider.name)
+    for field in ("url", "email", "description"):
+        if getattr(provider, field):
+            profile[field] = getattr(provider, field)
+    if provider.image:
+        profile["image"] = {"id": provider.image, "type": "Image"}
+    if provider.country or provider.region:
+        address: dict[str, Any] = {"type": ["Address"]}
+        if provider.country:
+            address["addressCountry"] = provider.country
+            address["addressCountryCode"] = provider.country
+        if provider.region:
+            address["addressRegion"] = provider.region
+        profile["address"] = address
+    return profile
+
+
+def jwks_document(ctx: IssuerContext) -> dict[str, Any]:
+    """Every published key of every provider on this host; each JWK names its issuer in ``iss``."""
+    with ctx.db.read() as session:
+        keys = repository.signing_keys(session)
+    return {"keys": [key.public_jwk for key in keys]}
+
+
+def did_document(ctx: IssuerContext, provider: Provider) -> dict[str, Any]:
+    """The provider's did:web document, listing the same keys as the JWKS."""
+    did = ctx.urls.did(provider.slug)
+    assert provider.id is not None
+    with ctx.db.read() as session:
+        keys = repository.signing_keys(session, provider.id)
+    methods = [
+        {
+            "id": f"{did}#{key.kid}",
+            "type": "JsonWebKey",
+            "controller": did,
+            "publicKeyJwk": {name: value for name, value in key.public_jwk.items() if name != "iss"},
+        }
+        for key in keys
+    ]
+    references = [method["id"] for method in methods]
+    return {
+        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/jwk/v1"],
+        "id": did,
+        "alsoKnownAs": [ctx.urls.issuer_id(provider.slug)],
+        "verificationMethod": methods,
+        "assertionMethod": references,
+    }

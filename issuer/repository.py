@@ -1,0 +1,134 @@
+"""Every query the issuer makes, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from issuer.models import (
+    Achievement,
+    ApiKey,
+    AuditEntry,
+    Credential,
+    IdempotencyKey,
+    Provider,
+    SigningKey,
+)
+
+PUBLISHED_KEY_STATUSES = ("pending", "active", "retired", "compromised")
+
+
+def provider_by_slug(session: Session, slug: str) -> Provider | None:
+    return session.exec(select(Provider).where(Provider.slug == slug)).first()
+
+
+def provider_by_id(session: Session, provider_id: int) -> Provider | None:
+    return session.get(Provider, provider_id)
+
+
+def providers(session: Session) -> Sequence[Provider]:
+    return session.exec(select(Provider).order_by(col(Provider.slug))).all()
+
+
+def api_key_by_hash(session: Session, key_hash: str) -> ApiKey | None:
+    return session.exec(select(ApiKey).where(ApiKey.key_hash == key_hash)).first()
+
+
+def signing_keys(session: Session, provider_id: int | None = None) -> Sequence[SigningKey]:
+    query = select(SigningKey).where(col(SigningKey.status).in_(PUBLISHED_KEY_STATUSES))
+    if provider_id is not None:
+        query = query.where(SigningKey.provider_id == provider_id)
+    return session.exec(query.order_by(col(SigningKey.id))).all()
+
+
+def active_signing_key(session: Session, provider_id: int, now: datetime) -> SigningKey | None:
+    """The newest active key whose activation time has come."""
+    query = (
+        select(SigningKey)
+        .where(SigningKey.provider_id == provider_id)
+        .where(SigningKey.status == "active")
+        .where(col(SigningKey.activates_at) <= now)
+        .order_by(col(SigningKey.activates_at).desc(), col(SigningKey.id).desc())
+    )
+    return session.exec(query).first()
+
+
+def achievement(session: Session, provider_id: int, achievement_id: str) -> Achievement | None:
+    found = session.get(Achievement, achievement_id)
+    return found if found is not None and found.provider_id == provider_id else None
+
+
+def public_achievement(session: Session, achievement_id: str) -> Achievement | None:
+    return session.get(Achievement, achievement_id)
+
+
+def achievements(session: Session, provider_id: int) -> Sequence[Achievement]:
+    query = select(Achievement).where(Achievement.provider_id == provider_id)
+    return session.exec(query.order_by(col(Achievement.created_at))).all()
+
+
+def credential(session: Session, credential_id: str) -> Credential | None:
+    return session.get(Credential, credential_id)
+
+
+def provider_credential(session: Session, provider_id: int, credential_id: str) -> Credential | None:
+    found = session.get(Credential, credential_id)
+    return found if found is not None and found.provider_id == provider_id else None
+
+
+def provider_credentials(
+    session: Session, provider_id: int, limit: int, offset: int
+) -> Sequence[Credential]:
+    query = (
+        select(Credential)
+        .where(Credential.provider_id == provider_id)
+        .order_by(col(Credential.issued_at).desc(), col(Credential.id))
+        .limit(limit)
+        .offset(offset)
+    )
+    return session.exec(query).all()
+
+
+def unrevoked_with_recipient_keys(
+    session: Session, provider_id: int, recipient_keys: Sequence[str]
+) -> dict[str, str]:
+    """Map each recipient key that already has an unrevoked credential to that credential's id."""
+    if not recipient_keys:
+        return {}
+    query = (
+        select(Credential.recipient_key, Credential.id)
+        .where(Credential.provider_id == provider_id)
+        .where(col(Credential.recipient_key).in_(recipient_keys))
+        .where(col(Credential.revoked_at).is_(None))
+    )
+    return {key: credential_id for key, credential_id in session.exec(query).all()}
+
+
+def idempotency_record(session: Session, provider_id: int, key: str) -> IdempotencyKey | None:
+    query = select(IdempotencyKey).where(
+        IdempotencyKey.provider_id == provider_id, IdempotencyKey.key == key
+    )
+    return session.exec(query).first()
+
+
+def add_audit(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    subject: str,
+    provider_id: int | None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        AuditEntry(
+            actor=actor,
+            action=action,
+            subject=subject,
+            provider_id=provider_id,
+            details=details or {},
+        )
+    )
