@@ -1,0 +1,186 @@
+"""Shared fixtures: a fresh database per test (SQLite always, PostgreSQL when configured), an issuer app with a
+provider and API key, and a verifier that reaches that issuer app in-process (only the network edge replaced).
+
+Set ``ODZNAKA_TEST_POSTGRES_URL`` (e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``) to run every
+database-backed test on PostgreSQL as well.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from issuer.api_keys import SCOPES, create_api_key
+from issuer.app import create_app as create_issuer_app
+from issuer.context import IssuerContext
+from issuer.migrate import upgrade
+from issuer.providers import create_provider
+from issuer.settings import IssuerSettings
+from verifier.app import create_app as create_verifier_app
+from verifier.settings import VerifierSettings
+
+ISSUER_URL = "http://issuer.test"
+VERIFIER_URL = "http://verifier.test"
+TEST_ONLY_PASSPHRASE = "test-only-passphrase-not-a-secret"
+POSTGRES_URL = os.environ.get("ODZNAKA_TEST_POSTGRES_URL")
+
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating per test would dominate the run time)."""
+    path = tmp_path_factory.mktemp("template") / "issuer.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str | None]:
+    if not POSTGRES_URL:
+        yield None
+        return
+    name = f"odznaka_template_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    upgrade(make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False))
+    yield name
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, postgres_template: str | None
+) -> Iterator[str]:
+    if request.param == "sqlite":
+        path = tmp_path / "issuer.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    assert POSTGRES_URL and postgres_template
+    name = f"odznaka_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
+    yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def issuer_settings(tmp_path: Path, database_url: str) -> IssuerSettings:
+    return IssuerSettings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        public_url=ISSUER_URL,
+        verifier_url=VERIFIER_URL,
+        key_passphrase=TEST_ONLY_PASSPHRASE,
+    )
+
+
+@pytest.fixture
+def ctx(issuer_settings: IssuerSettings) -> Iterator[IssuerContext]:
+    context = IssuerContext.from_settings(issuer_settings)
+    yield context
+    context.close()
+
+
+@dataclass
+class ProviderFixture:
+    slug: str
+    issuer_id: str
+    api_key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+
+def add_provider(ctx: IssuerContext, slug: str, scopes: list[str] | None = None, **profile: Any) -> ProviderFixture:
+    profile.setdefault("name", f"Provider {slug}")
+    profile.setdefault("country", "PL")
+    profile.setdefault("region", "lubelskie")
+    create_provider(ctx, slug, **profile)
+    return ProviderFixture(slug, ctx.urls.issuer_id(slug), create_api_key(ctx, slug, scopes or list(SCOPES)))
+
+
+@pytest.fixture
+def provider(ctx: IssuerContext) -> ProviderFixture:
+    return add_provider(ctx, "wsei", name="Wyższa Szkoła Ekonomii i Innowacji", url="https://wsei.example")
+
+
+@pytest.fixture
+def issuer_app(ctx: IssuerContext, provider: ProviderFixture) -> Any:
+    return create_issuer_app(context=ctx)
+
+
+@pytest.fixture
+def issuer(issuer_app: Any) -> Iterator[TestClient]:
+    with TestClient(issuer_app, base_url=ISSUER_URL) as client:
+        yield client
+
+
+PLAIN_ACHIEVEMENT = {
+    "name": "Podstawy Pythona",
+    "description": "Pisze proste programy w Pythonie.",
+    "criteria": {"narrative": "Ukończenie kursu i zaliczenie zadań."},
+    "achievementType": "Course",
+}
+
+
+@pytest.fixture
+def achievement(issuer: TestClient, provider: ProviderFixture) -> dict[str, Any]:
+    response = issuer.post("/api/v1/achievements", json=PLAIN_ACHIEVEMENT, headers=provider.headers)
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def issue(issuer: TestClient, provider: ProviderFixture, achievement: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    body = {"achievement": achievement["id"], "recipient": {"name": "Anna Nowak", "email": "anna@example.org"}}
+    body.update(extra)
+    response = issuer.post("/api/v1/credentials", json=body, headers=provider.headers)
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+@pytest.fixture
+def verifier_factory(issuer_app: Any) -> Iterator[Any]:
+    """Build verifier clients that reach the issuer app in-process; trusted issuers given per call."""
+    clients: list[TestClient] = []
+
+    def build(trusted: list[str], transport: httpx.AsyncBaseTransport | None = None, **settings: Any) -> TestClient:
+        http = httpx.AsyncClient(transport=transport or httpx.ASGITransport(app=issuer_app), base_url=ISSUER_URL)
+        app = create_verifier_app(
+            VerifierSettings(public_url=VERIFIER_URL, trusted_issuers=tuple(trusted), **settings), client=http
+        )
+        client = TestClient(app, base_url=VERIFIER_URL)
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield build
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def verifier(verifier_factory: Any, provider: ProviderFixture) -> TestClient:
+    client: TestClient = verifier_factory([provider.issuer_id])
+    return client

@@ -1,0 +1,69 @@
+"""What a verification answers: a verdict and every check, each with a stable code and a human sentence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Verdict = Literal["valid", "invalid", "indeterminate"]
+Status = Literal["passed", "failed", "skipped", "unknown"]
+
+CHECKS = ("format", "header", "issuer", "key", "signature", "claims", "schema", "validity", "status")
+"""Every check, in the order they run. A check after a failed or unknown one is reported as skipped."""
+
+
+@dataclass(slots=True)
+class Check:
+    id: str
+    status: Status
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"id": self.id, "status": self.status, "code": self.code, "message": self.message}
+
+
+@dataclass(slots=True)
+class Report:
+    checks: list[Check] = field(default_factory=list)
+    credential: dict[str, Any] | None = None
+    issuer_name: str | None = None
+
+    def passed(self, check_id: str, message: str, code: str = "ok") -> None:
+        self.checks.append(Check(check_id, "passed", code, message))
+
+    def failed(self, check_id: str, code: str, message: str) -> None:
+        self.checks.append(Check(check_id, "failed", code, message))
+
+    def unknown(self, check_id: str, code: str, message: str) -> None:
+        self.checks.append(Check(check_id, "unknown", code, message))
+
+    def skipped(self, check_id: str, message: str, code: str = "not_checked") -> None:
+        self.checks.append(Check(check_id, "skipped", code, message))
+
+    def skip_rest(self) -> Report:
+        done = {check.id for check in self.checks}
+        for check_id in CHECKS:
+            if check_id not in done:
+                self.skipped(check_id, "Not checked because an earlier check did not pass.")
+        return self
+
+    @property
+    def verdict(self) -> Verdict:
+        statuses = {check.status for check in self.checks}
+        if "failed" in statuses:
+            return "invalid"
+        if "unknown" in statuses:
+            return "indeterminate"
+        return "valid"
+
+    @property
+    def failure(self) -> Check | None:
+        return next((check for check in self.checks if check.status in ("failed", "unknown")), None)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict,
+            "checks": [check.as_dict() for check in self.checks],
+            "credential": self.credential,
+        }

@@ -1,0 +1,48 @@
+"""Verifier configuration, read from ``VERIFIER_*`` environment variables (see ``.env.example``)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Annotated
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class VerifierSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VERIFIER_", extra="ignore")
+
+    public_url: str = "http://127.0.0.1:8001"
+    trusted_issuers: Annotated[tuple[str, ...], NoDecode] = ()
+    """Issuer ids whose credentials count, comma-separated in the environment."""
+    cache_ttl: int = 300
+    """Longest time (seconds) a fetched key set is used before it is fetched again."""
+    key_refresh_interval: int = 30
+    """An unknown ``kid`` triggers a new fetch of the issuer's keys at most this often (seconds)."""
+    http_timeout: float = 5.0
+    clock_leeway: int = 60
+    """Seconds of clock skew tolerated on validFrom / validUntil."""
+
+    @field_validator("trusted_issuers", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("cache_ttl", "key_refresh_interval", "clock_leeway")
+    @classmethod
+    def _not_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("must not be negative")
+        return value
+
+
+@functools.cache
+def get_settings() -> VerifierSettings:
+    return VerifierSettings()
