@@ -33,6 +33,7 @@ MAX_KID_LENGTH = 256
 
 Profile = Literal["ob3", "vc-jose-cose"]
 
+
 class Signer(Protocol):
     """Anything that signs bytes with one fixed key and algorithm (a key file today, a KMS or HSM later)."""
 
@@ -119,9 +120,7 @@ def check_header(header: Mapping[str, Any]) -> Profile:
         raise UnsupportedAlgorithm(f"The algorithm '{alg[:32]}' is not accepted.", alg=alg[:32])
     extra = sorted(set(header) - ALLOWED_HEADER_MEMBERS)
     if extra:
-        raise HeaderNotAllowed(
-            f"The header member '{extra[0][:32]}' is not allowed.", member=extra[0][:32]
-        )
+        raise HeaderNotAllowed(f"The header member '{extra[0][:32]}' is not allowed.", member=extra[0][:32])
     kid = header.get("kid")
     if kid is not None and (not isinstance(kid, str) or not 0 < len(kid) <= MAX_KID_LENGTH):
         raise HeaderNotAllowed("The key id (kid) must be a short non-empty string.", member="kid")
@@ -147,16 +146,12 @@ def parse_compact(token: str) -> UnverifiedJWS:
     Raises :class:`MalformedToken`, :class:`UnsupportedAlgorithm` or :class:`HeaderNotAllowed`.
     """
     if len(token) > MAX_TOKEN_BYTES:
-        raise MalformedToken(
-            f"The token is longer than {MAX_TOKEN_BYTES} bytes.", limit=MAX_TOKEN_BYTES
-        )
+        raise MalformedToken(f"The token is longer than {MAX_TOKEN_BYTES} bytes.", limit=MAX_TOKEN_BYTES)
     if not token.isascii():
         raise MalformedToken("The token contains characters outside base64url.")
     parts = token.split(".")
     if len(parts) != 3:
-        raise MalformedToken(
-            f"A compact JWS has three dot-separated parts; this has {len(parts)}.", parts=len(parts)
-        )
+        raise MalformedToken(f"A compact JWS has three dot-separated parts; this has {len(parts)}.", parts=len(parts))
     header_segment, payload_segment, signature_segment = parts
     for segment, what in ((header_segment, "header"), (payload_segment, "payload")):
         if not segment:

@@ -101,7 +101,7 @@ class PrivateKeySigner:
 
     def sign(self, data: bytes) -> bytes:
         # PyJWT returns raw r||s for ECDSA, as JWS requires.
-        return _algorithm(self.alg).sign(data, self.private_key)  # type: ignore[arg-type]
+        return _algorithm(self.alg).sign(data, self.private_key)
 
 
 @dataclass(frozen=True, slots=True)

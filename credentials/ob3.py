@@ -18,17 +18,13 @@ VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 CONTEXTS = (VC_CONTEXT, OB_CONTEXT)
 CREDENTIAL_TYPES = ("VerifiableCredential", "OpenBadgeCredential")
-OB_SCHEMA_URL = (
-    "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
-)
+OB_SCHEMA_URL = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
 OB_SCHEMA_TYPE = "1EdTechJsonSchemaValidator2019"
 
 NUMERIC_DATE_CLAIMS = ("nbf", "exp", "iat")
 
 # RFC 3339 date-time with a mandatory zone, as OB 3.0's DateTimeZ requires.
-_DATETIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})"
-)
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
 
 
 def format_datetime(moment: datetime) -> str:
@@ -121,22 +117,15 @@ def check_claims(claims: Mapping[str, Any], profile: str) -> None:
         raise ClaimsMismatch("The credential names no issuer id.", claim="iss")
     for name in ("iss", "jti", "sub", "nbf", "exp"):
         if name in claims and name not in expected:
-            raise ClaimsMismatch(
-                f"The claim '{name}' has no counterpart in the credential.", claim=name
-            )
+            raise ClaimsMismatch(f"The claim '{name}' has no counterpart in the credential.", claim=name)
         if name not in claims:
             # exp must accompany validUntil, or a JWT library would never see the expiry.
             if name == "exp" and profile == "ob3" and "exp" in expected:
                 raise ClaimsMismatch("validUntil is set but the exp claim is missing.", claim="exp")
             continue
-        if name in ("nbf", "exp"):
-            same = math.floor(claims[name]) == expected[name]
-        else:
-            same = claims[name] == expected[name]
-        if not same:
-            raise ClaimsMismatch(
-                f"The claim '{name}' does not match the credential.", claim=name
-            )
+        actual = math.floor(claims[name]) if name in ("nbf", "exp") else claims[name]
+        if actual != expected[name]:
+            raise ClaimsMismatch(f"The claim '{name}' does not match the credential.", claim=name)
 
 
 def validity_window(credential: Mapping[str, Any]) -> tuple[datetime | None, datetime | None]:

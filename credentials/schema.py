@@ -30,9 +30,7 @@ def achievement_credential_schema() -> dict[str, Any]:
 
 @functools.cache
 def _validator() -> Any:
-    return jsonschema_rs.Draft201909Validator(
-        achievement_credential_schema(), validate_formats=True
-    )
+    return jsonschema_rs.Draft201909Validator(achievement_credential_schema(), validate_formats=True)
 
 
 def validate_credential(document: Mapping[str, Any]) -> None:

@@ -72,7 +72,9 @@ class AchievementIn(BaseModel):
     microCredential: MicroCredential | None = None
 
 
-def _alignment(target_type: str, name: str, url: str, code: str | None = None, framework: str | None = None) -> dict[str, Any]:
+def _alignment(
+    target_type: str, name: str, url: str, code: str | None = None, framework: str | None = None
+) -> dict[str, Any]:
     entry: dict[str, Any] = {"type": ["Alignment"], "targetType": target_type, "targetName": name, "targetUrl": url}
     if code is not None:
         entry["targetCode"] = code
@@ -114,15 +116,25 @@ def _micro_credential_alignments(block: MicroCredential, achievement_url: str) -
     ]
     if block.eqfLevel is not None:
         entries.append(
-            _alignment("ext:EQF", f"EQF level {block.eqfLevel}", EQF_URL, str(block.eqfLevel), "European Qualifications Framework")
+            _alignment(
+                "ext:EQF",
+                f"EQF level {block.eqfLevel}",
+                EQF_URL,
+                str(block.eqfLevel),
+                "European Qualifications Framework",
+            )
         )
     if block.prkLevel is not None:
         entries.append(
-            _alignment("ext:PRK", f"PRK level {block.prkLevel}", PRK_URL, str(block.prkLevel), "Polska Rama Kwalifikacji")
+            _alignment(
+                "ext:PRK", f"PRK level {block.prkLevel}", PRK_URL, str(block.prkLevel), "Polska Rama Kwalifikacji"
+            )
         )
     if block.workloadHours is not None:
         hours = f"{block.workloadHours:g}"
-        entries.append(_alignment("ext:NotionalWorkload", f"{hours} hours", f"{achievement_url}#workload", f"PT{hours}H"))
+        entries.append(
+            _alignment("ext:NotionalWorkload", f"{hours} hours", f"{achievement_url}#workload", f"PT{hours}H")
+        )
     texts = (
         ("ext:AssessmentType", "assessment", block.assessment),
         ("ext:ParticipationForm", "participation", block.participation),
@@ -172,7 +184,9 @@ def build_achievement(payload: AchievementIn, provider: Provider, achievement_ur
     except SchemaInvalid as exc:
         raise InvalidInput(
             "The achievement does not match the Open Badges 3.0 schema.",
-            fields=[{"field": error.split(":", 1)[0], "message": error.split(":", 1)[1].strip()} for error in exc.errors],
+            fields=[
+                {"field": error.split(":", 1)[0], "message": error.split(":", 1)[1].strip()} for error in exc.errors
+            ],
         ) from exc
     return document
 

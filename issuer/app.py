@@ -42,7 +42,7 @@ def error_body(code: str, message: str, fields: list[dict[str, str]] | None = No
 def _status_for(error: errors.IssuerError) -> int:
     for cls in type(error).__mro__:
         if cls in HTTP_STATUS:
-            return HTTP_STATUS[cls]  # type: ignore[index]
+            return HTTP_STATUS[cls]
     return 500
 
 

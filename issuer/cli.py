@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shlex
 from typing import Annotated
 
 import typer
 
+from issuer import repository
 from issuer.achievements import AchievementIn, create_achievement
 from issuer.api_keys import SCOPES, Principal, create_api_key
 from issuer.context import IssuerContext
@@ -111,7 +113,7 @@ def demo() -> None:
     """Set up a demo provider with an achievement and print an API key and a curl that issues a badge."""
     init()
     ctx = _context()
-    try:
+    with contextlib.suppress(AlreadyExists):
         create_provider(
             ctx,
             DEMO_SLUG,
@@ -122,16 +124,14 @@ def demo() -> None:
             region="lubelskie",
             description="Demonstration training provider of the Kompetencje jutra programme.",
         )
-    except AlreadyExists:
-        pass
     provider = get_provider(ctx, DEMO_SLUG)
     principal = Principal(provider, frozenset(SCOPES), "cli")
     with ctx.db.read() as session:
-        from issuer import repository
-
         existing = repository.achievements(session, principal.provider_id)
-    achievement = existing[0] if existing else create_achievement(
-        ctx, provider, AchievementIn.model_validate(DEMO_ACHIEVEMENT), "cli"
+    achievement = (
+        existing[0]
+        if existing
+        else create_achievement(ctx, provider, AchievementIn.model_validate(DEMO_ACHIEVEMENT), "cli")
     )
     key = create_api_key(ctx, DEMO_SLUG, list(SCOPES))
     body = {"achievement": achievement.document["id"], "recipient": {"name": "Anna Nowak", "email": "anna@example.org"}}

@@ -234,7 +234,10 @@ def issue_credentials(
             prefix = "" if len(requests) == 1 else f"rows[{row}]"
             raise InvalidInput(
                 "The credential would not match the Open Badges 3.0 schema.",
-                fields=[{"field": prefix + error.split(":", 1)[0], "message": error.split(":", 1)[1].strip()} for error in exc.errors],
+                fields=[
+                    {"field": prefix + error.split(":", 1)[0], "message": error.split(":", 1)[1].strip()}
+                    for error in exc.errors
+                ],
             ) from exc
         records.append(
             Credential(
@@ -296,7 +299,9 @@ def _replay(session: Any, provider_id: int, key: str, fingerprint: str | None) -
 def _refuse_duplicates(
     session: Any, provider_id: int, requests: Sequence[CredentialRequest], records: Sequence[Credential]
 ) -> None:
-    wanted = [record.recipient_key for request, record in zip(requests, records, strict=True) if not request.allowDuplicate]
+    wanted = [
+        record.recipient_key for request, record in zip(requests, records, strict=True) if not request.allowDuplicate
+    ]
     existing = repository.unrevoked_with_recipient_keys(session, provider_id, wanted)
     seen: dict[str, int] = {}
     for row, (request, record) in enumerate(zip(requests, records, strict=True)):

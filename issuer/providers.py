@@ -62,9 +62,7 @@ def create_provider(
             session.flush()
             assert provider.id is not None
             jwk = ctx.keys.create(slug, ctx.settings.key_algorithm, issuer_id)
-            session.add(
-                SigningKey(provider_id=provider.id, kid=jwk["kid"], alg=jwk["alg"], public_jwk=jwk)
-            )
+            session.add(SigningKey(provider_id=provider.id, kid=jwk["kid"], alg=jwk["alg"], public_jwk=jwk))
             repository.add_audit(
                 session, actor=actor, action="provider.created", subject=issuer_id, provider_id=provider.id
             )

@@ -18,14 +18,12 @@ from issuer.errors import ConfigurationError
 MAX_VERSION = 10
 
 
-def _code(url: str) -> qrcode.QRCode:  # type: ignore[type-arg]
-    code: qrcode.QRCode = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=8, border=4)  # type: ignore[type-arg]
+def _code(url: str) -> qrcode.QRCode:
+    code: qrcode.QRCode = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=8, border=4)
     code.add_data(url.encode("utf-8"), optimize=0)
     code.make(fit=True)
     if code.version > MAX_VERSION:
-        raise ConfigurationError(
-            f"The link needs a version {code.version} QR code; at most {MAX_VERSION} is allowed."
-        )
+        raise ConfigurationError(f"The link needs a version {code.version} QR code; at most {MAX_VERSION} is allowed.")
     return code
 
 

@@ -79,9 +79,7 @@ def provider_credential(session: Session, provider_id: int, credential_id: str) 
     return found if found is not None and found.provider_id == provider_id else None
 
 
-def provider_credentials(
-    session: Session, provider_id: int, limit: int, offset: int
-) -> Sequence[Credential]:
+def provider_credentials(session: Session, provider_id: int, limit: int, offset: int) -> Sequence[Credential]:
     query = (
         select(Credential)
         .where(Credential.provider_id == provider_id)
@@ -92,9 +90,7 @@ def provider_credentials(
     return session.exec(query).all()
 
 
-def unrevoked_with_recipient_keys(
-    session: Session, provider_id: int, recipient_keys: Sequence[str]
-) -> dict[str, str]:
+def unrevoked_with_recipient_keys(session: Session, provider_id: int, recipient_keys: Sequence[str]) -> dict[str, str]:
     """Map each recipient key that already has an unrevoked credential to that credential's id."""
     if not recipient_keys:
         return {}
@@ -108,9 +104,7 @@ def unrevoked_with_recipient_keys(
 
 
 def idempotency_record(session: Session, provider_id: int, key: str) -> IdempotencyKey | None:
-    query = select(IdempotencyKey).where(
-        IdempotencyKey.provider_id == provider_id, IdempotencyKey.key == key
-    )
+    query = select(IdempotencyKey).where(IdempotencyKey.provider_id == provider_id, IdempotencyKey.key == key)
     return session.exec(query).first()
 
 

@@ -62,9 +62,7 @@ class IssuerSettings(BaseSettings):
             try:
                 secret = self.key_passphrase_file.read_text("utf-8").strip()
             except OSError as exc:
-                raise ConfigurationError(
-                    f"ISSUER_KEY_PASSPHRASE_FILE cannot be read: {exc.strerror}."
-                ) from exc
+                raise ConfigurationError(f"ISSUER_KEY_PASSPHRASE_FILE cannot be read: {exc.strerror}.") from exc
         else:
             raise ConfigurationError(
                 "Set ISSUER_KEY_PASSPHRASE or ISSUER_KEY_PASSPHRASE_FILE: private keys are encrypted at rest."

@@ -73,7 +73,13 @@ def create_app(settings: VerifierSettings | None = None, client: httpx.AsyncClie
         openapi_extra={
             "requestBody": {
                 "content": {
-                    "application/json": {"schema": {"type": "object", "properties": {"credential": {"type": "string"}}, "required": ["credential"]}},
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {"credential": {"type": "string"}},
+                            "required": ["credential"],
+                        }
+                    },
                     "text/plain": {"schema": {"type": "string"}},
                 },
                 "required": True,
@@ -96,10 +102,14 @@ def create_app(settings: VerifierSettings | None = None, client: httpx.AsyncClie
             try:
                 document = json.loads(text)
             except ValueError:
-                return _error(400, "malformed_request", "Send JSON {\"credential\": \"<JWT>\"} or a bare token as text/plain.")
+                return _error(
+                    400, "malformed_request", 'Send JSON {"credential": "<JWT>"} or a bare token as text/plain.'
+                )
             value = document.get("credential") if isinstance(document, dict) else None
             if not isinstance(value, str):
-                return _error(422, "invalid_input", "The field 'credential' must be a string holding the JWT or a link.")
+                return _error(
+                    422, "invalid_input", "The field 'credential' must be a string holding the JWT or a link."
+                )
         report = await run(verifier, value)
         return JSONResponse(report.as_dict())
 
@@ -108,16 +118,23 @@ def create_app(settings: VerifierSettings | None = None, client: httpx.AsyncClie
         checks = []
         if report is not None:
             for check in report.checks:
-                checks.append({
-                    "id": check.id,
-                    "name": CHECK_NAMES[lang].get(check.id, check.id),
-                    "status": check.status,
-                    "status_text": TEXT[lang][check.status],
-                    "code": check.code,
-                    "message": check_message(lang, check.code, check.status, check.message),
-                })
-        context = {"t": TEXT[lang], "lang": lang, "report": report, "checks": checks,
-                   "credential": report.credential if report else None}
+                checks.append(
+                    {
+                        "id": check.id,
+                        "name": CHECK_NAMES[lang].get(check.id, check.id),
+                        "status": check.status,
+                        "status_text": TEXT[lang][check.status],
+                        "code": check.code,
+                        "message": check_message(lang, check.code, check.status, check.message),
+                    }
+                )
+        context = {
+            "t": TEXT[lang],
+            "lang": lang,
+            "report": report,
+            "checks": checks,
+            "credential": report.credential if report else None,
+        }
         return templates.TemplateResponse(request, "verify.html", context, status_code=status)
 
     @app.get("/", response_class=HTMLResponse)

@@ -63,14 +63,30 @@ TEXT: dict[str, dict[str, str]] = {
 
 CHECK_NAMES: dict[str, dict[str, str]] = {
     "pl": {
-        "retrieval": "Pobranie", "format": "Format", "header": "Nagłówek", "issuer": "Wydawca", "key": "Klucz",
-        "signature": "Podpis", "claims": "Zgodność danych", "schema": "Schemat Open Badges 3.0",
-        "validity": "Okres ważności", "status": "Status (unieważnienie)", "internal": "Weryfikator",
+        "retrieval": "Pobranie",
+        "format": "Format",
+        "header": "Nagłówek",
+        "issuer": "Wydawca",
+        "key": "Klucz",
+        "signature": "Podpis",
+        "claims": "Zgodność danych",
+        "schema": "Schemat Open Badges 3.0",
+        "validity": "Okres ważności",
+        "status": "Status (unieważnienie)",
+        "internal": "Weryfikator",
     },
     "en": {
-        "retrieval": "Retrieval", "format": "Format", "header": "Header", "issuer": "Issuer", "key": "Key",
-        "signature": "Signature", "claims": "Claims", "schema": "Open Badges 3.0 schema",
-        "validity": "Validity period", "status": "Status (revocation)", "internal": "Verifier",
+        "retrieval": "Retrieval",
+        "format": "Format",
+        "header": "Header",
+        "issuer": "Issuer",
+        "key": "Key",
+        "signature": "Signature",
+        "claims": "Claims",
+        "schema": "Open Badges 3.0 schema",
+        "validity": "Validity period",
+        "status": "Status (revocation)",
+        "internal": "Verifier",
     },
 }
 

@@ -69,7 +69,9 @@ class Verifier:
             if exc.status in (404, 410):
                 report.failed("retrieval", "not_found", "The issuer has no such credential.")
             else:
-                report.unknown("retrieval", "credential_unavailable", f"The credential could not be fetched: {exc.message}")
+                report.unknown(
+                    "retrieval", "credential_unavailable", f"The credential could not be fetched: {exc.message}"
+                )
             return report.skip_rest()
         report.passed("retrieval", "The credential was fetched from its issuer.")
         result = await self.verify(fetched.body.decode("ascii", "replace").strip(), expected_id=url)

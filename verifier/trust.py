@@ -84,19 +84,16 @@ class KeyResolver:
         Raises :class:`KeysUnavailable` when no usable copy can be had.
         """
         cached = self._cache.get(issuer_id)
-        now = self._clock()
-        if cached is not None and now < cached.expires_at:
-            if kid is None or kid in cached.keys or now - cached.fetched_at < self._refresh_interval:
-                return cached.keys
+        if self._usable(cached, kid):
+            assert cached is not None
+            return cached.keys
         lock = self._locks.setdefault(issuer_id, asyncio.Lock())
         async with lock:
             cached = self._cache.get(issuer_id)
-            now = self._clock()
-            # Another request may have refreshed while this one waited.
-            if cached is not None and now < cached.expires_at and (
-                kid is None or kid in cached.keys or now - cached.fetched_at < self._refresh_interval
-            ):
+            if self._usable(cached, kid):  # another request refreshed while this one waited
+                assert cached is not None
                 return cached.keys
+            now = self._clock()
             try:
                 keys, max_age = await self._fetch(issuer_id)
             except KeysUnavailable:
@@ -106,6 +103,13 @@ class KeyResolver:
             ttl = self._ttl if max_age is None else min(self._ttl, max_age)
             self._cache[issuer_id] = _CachedKeys(keys, now, now + ttl)
             return keys
+
+    def _usable(self, cached: _CachedKeys | None, kid: str | None) -> bool:
+        """Fresh, and either holding ``kid`` or refreshed too recently to ask the issuer again."""
+        now = self._clock()
+        if cached is None or now >= cached.expires_at:
+            return False
+        return kid is None or kid in cached.keys or now - cached.fetched_at < self._refresh_interval
 
     async def _fetch(self, issuer_id: str) -> tuple[dict[str, VerificationKey], int | None]:
         url = self.jwks_url(issuer_id)

@@ -18,9 +18,7 @@ def get_context(request: Request) -> IssuerContext:
 ContextDep = Annotated[IssuerContext, Depends(get_context)]
 
 
-def get_principal(
-    ctx: ContextDep, authorization: Annotated[str | None, Header()] = None
-) -> Principal:
+def get_principal(ctx: ContextDep, authorization: Annotated[str | None, Header()] = None) -> Principal:
     return authenticate(ctx, authorization)
 
 

@@ -1,0 +1,40 @@
+# Developer commands. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-postgres lint typecheck bench clean
+
+help: ## List the commands
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP) ## Create the virtualenv and install everything
+
+run: $(STAMP) ## Start the issuer (:8000) and the verifier (:8001) with a demo provider on SQLite
+	@bash scripts/run-demo.sh
+
+test: $(STAMP) ## Run the whole test suite (SQLite; PostgreSQL too when ODZNAKA_TEST_POSTGRES_URL is set)
+	$(BIN)/python -m pytest -n 2
+
+test-postgres: $(STAMP) ## Run the suite on SQLite and on the local PostgreSQL
+	ODZNAKA_TEST_POSTGRES_URL=$${ODZNAKA_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres} \
+		$(BIN)/python -m pytest -n 2
+
+lint: $(STAMP) ## Ruff lint and format check, then mypy
+	$(BIN)/ruff check .
+	$(BIN)/mypy credentials issuer verifier
+
+bench: $(STAMP) ## Print the performance ratios of PRODUCT.md §7
+	$(BIN)/python bench/run.py
+
+clean: ## Remove the virtualenv, caches and the local demo data (keeps keys/)
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

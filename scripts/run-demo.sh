@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# `make run`: a demo provider on SQLite, then the issuer on :8000 and the verifier on :8001 until Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+
+export ISSUER_DATA_DIR="${ISSUER_DATA_DIR:-var}"
+export ISSUER_KEYS_DIR="${ISSUER_KEYS_DIR:-keys}"
+export ISSUER_PUBLIC_URL="${ISSUER_PUBLIC_URL:-http://127.0.0.1:8000}"
+export ISSUER_VERIFIER_URL="${ISSUER_VERIFIER_URL:-http://127.0.0.1:8001}"
+if [[ -z "${ISSUER_KEY_PASSPHRASE:-}" && -z "${ISSUER_KEY_PASSPHRASE_FILE:-}" ]]; then
+  # Development only: a random passphrase kept beside the development keys, readable by this user alone.
+  if [[ ! -s keys/dev-passphrase ]]; then
+    (umask 077 && "$BIN/python" -c 'import secrets; print(secrets.token_urlsafe(32))' > keys/dev-passphrase)
+  fi
+  export ISSUER_KEY_PASSPHRASE_FILE=keys/dev-passphrase
+fi
+export VERIFIER_PUBLIC_URL="${VERIFIER_PUBLIC_URL:-$ISSUER_VERIFIER_URL}"
+export VERIFIER_TRUSTED_ISSUERS="${VERIFIER_TRUSTED_ISSUERS:-$ISSUER_PUBLIC_URL/issuers/demo}"
+
+"$BIN/issuer" demo
+echo "issuer:   $ISSUER_PUBLIC_URL   (API docs: $ISSUER_PUBLIC_URL/docs)"
+echo "verifier: $VERIFIER_PUBLIC_URL   (trusts $VERIFIER_TRUSTED_ISSUERS)"
+echo "Ctrl-C stops both."
+
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+"$BIN/issuer" serve --host 127.0.0.1 --port "${ISSUER_PORT:-8000}" & pids+=($!)
+"$BIN/verifier" serve --host 127.0.0.1 --port "${VERIFIER_PORT:-8001}" & pids+=($!)
+wait -n "${pids[@]}"
