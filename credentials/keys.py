@@ -114,6 +114,8 @@ class VerificationKey:
     algorithm: Algorithm
     issuer: str | None
     jwk: Mapping[str, Any]
+    compromised_at: int | None = None
+    """When the issuer declared the key compromised (the JWK's ``revoked.revoked_at``), or ``None``."""
 
     @classmethod
     def from_jwk(cls, jwk: Mapping[str, Any]) -> VerificationKey:
@@ -146,6 +148,12 @@ class VerificationKey:
         if not isinstance(key, ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
             raise InvalidKey(f"The key '{kid}' is not a public key.", kid=kid)
         issuer = jwk.get("iss")
+        revoked = jwk.get("revoked")
+        compromised_at = None
+        if revoked is not None:
+            # OpenID Federation's "revoked" JWK member: {"revoked_at": NumericDate, "reason": "compromised"}.
+            at = revoked.get("revoked_at") if isinstance(revoked, Mapping) else None
+            compromised_at = int(at) if isinstance(at, int | float) and not isinstance(at, bool) else 0
         return cls(
             kid=kid,
             alg=str(alg),
@@ -153,4 +161,5 @@ class VerificationKey:
             algorithm=algorithm,
             issuer=issuer if isinstance(issuer, str) else None,
             jwk=dict(jwk),
+            compromised_at=compromised_at,
         )

@@ -70,6 +70,8 @@ class AchievementIn(BaseModel):
     tag: list[str] | None = None
     version: str | None = None
     microCredential: MicroCredential | None = None
+    validityMonths: int | None = Field(default=None, ge=1, le=600)
+    """Credentials of this achievement expire this many months after they become valid (e.g. 24)."""
 
 
 def _alignment(
@@ -154,7 +156,7 @@ def _micro_credential_alignments(block: MicroCredential, achievement_url: str) -
 def build_achievement(payload: AchievementIn, provider: Provider, achievement_url: str) -> dict[str, Any]:
     """Return the OB 3.0 ``Achievement``. Raises :class:`InvalidInput` naming each missing or invalid field."""
     document: dict[str, Any] = {"id": achievement_url, "type": ["Achievement"]}
-    fields = payload.model_dump(exclude_none=True, exclude={"microCredential"})
+    fields = payload.model_dump(exclude_none=True, exclude={"microCredential", "validityMonths"})
     if isinstance(fields.get("image"), str):
         fields["image"] = {"id": fields["image"], "type": "Image"}
     elif isinstance(fields.get("image"), dict):
@@ -200,6 +202,7 @@ def create_achievement(ctx: IssuerContext, provider: Provider, payload: Achievem
         provider_id=provider.id,
         document=document,
         eu_micro_credential=payload.microCredential is not None,
+        validity_months=payload.validityMonths,
     )
     with ctx.db.write() as session:
         session.add(record)

@@ -4,25 +4,40 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shlex
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from issuer import repository
+from credentials.errors import CredentialError
+from issuer import registry, repository
 from issuer.achievements import AchievementIn, create_achievement
 from issuer.api_keys import SCOPES, Principal, create_api_key
+from issuer.audit import verify_chain
 from issuer.context import IssuerContext
 from issuer.errors import AlreadyExists, IssuerError
+from issuer.key_lifecycle import compromise, list_keys, rotate
 from issuer.migrate import upgrade
 from issuer.providers import create_provider, get_provider
+from issuer.reissue import reissue
+from issuer.revocation import revoke
 from issuer.settings import get_settings
 
 app = typer.Typer(help="Odznaka issuer: set up, manage providers and keys, and serve the API.", no_args_is_help=True)
 providers_app = typer.Typer(help="Training providers.", no_args_is_help=True)
 api_keys_app = typer.Typer(help="API keys of a provider.", no_args_is_help=True)
+keys_app = typer.Typer(help="Signing keys of a provider: list, rotate, mark compromised.", no_args_is_help=True)
+credentials_app = typer.Typer(help="Issued credentials: revoke, reissue.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+registry_app = typer.Typer(help="The programme's signed registry of accredited issuers.", no_args_is_help=True)
 app.add_typer(providers_app, name="providers")
 app.add_typer(api_keys_app, name="api-keys")
+app.add_typer(keys_app, name="keys")
+app.add_typer(credentials_app, name="credentials")
+app.add_typer(audit_app, name="audit")
+app.add_typer(registry_app, name="registry")
 
 DEMO_SLUG = "demo"
 
@@ -145,6 +160,102 @@ def demo() -> None:
     )
 
 
+@keys_app.command("list")
+def keys_list(slug: str) -> None:
+    """List a provider's keys with their state (pending, active, retired, compromised)."""
+    ctx = _context()
+    try:
+        states = list_keys(ctx, slug)
+    except IssuerError as exc:
+        raise _fail(exc) from exc
+    for state in states:
+        typer.echo(f"{state.kid}  {state.alg:6}  {state.status:11}  signs from {state.activates_at.isoformat()}")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    slug: str,
+    delay: Annotated[
+        int | None, typer.Option(help="Seconds until it signs; default ISSUER_KEY_ACTIVATION_DELAY.")
+    ] = None,
+) -> None:
+    """Publish a new key now; it starts signing after the activation delay and the old key retires."""
+    ctx = _context()
+    try:
+        key = rotate(ctx, slug, delay=delay)
+    except IssuerError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"new key {key.kid} ({key.alg}) published; signs from {key.activates_at.isoformat()}")
+
+
+@keys_app.command("compromise")
+def keys_compromise(slug: str, kid: str) -> None:
+    """Mark a key compromised: everything signed with it verifies as invalid (key_compromised)."""
+    ctx = _context()
+    try:
+        replacement = compromise(ctx, slug, kid)
+    except IssuerError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"key {kid} marked compromised; verifiers learn of it within their cache TTL")
+    if replacement is not None:
+        typer.echo(f"new key {replacement.kid} signs from now on")
+    typer.echo(f"reissue what it signed with: issuer credentials reissue {slug} --kid {kid}")
+
+
+@credentials_app.command("revoke")
+def credentials_revoke(
+    slug: str,
+    credential: Annotated[str, typer.Argument(help="The credential's id (URL) or UUID.")],
+    reason: Annotated[str, typer.Option(help="Shown on the credential's page and at the verifier.")] = "",
+) -> None:
+    """Revoke a credential for good (a second revoke changes nothing)."""
+    ctx = _context()
+    try:
+        provider = get_provider(ctx, slug)
+        result = revoke(ctx, provider, credential, reason, "cli")
+    except IssuerError as exc:
+        raise _fail(exc) from exc
+    state = "revoked" if result.changed else "was already revoked"
+    typer.echo(f"{ctx.urls.credential(result.record.id)} {state}")
+
+
+@credentials_app.command("reissue")
+def credentials_reissue(
+    slug: str,
+    kid: Annotated[str | None, typer.Option(help="Reissue everything signed with this key.")] = None,
+    credential: Annotated[list[str] | None, typer.Option(help="A credential id or UUID; repeat for several.")] = None,
+) -> None:
+    """Re-sign credentials under the active key and revoke the old copies (which point to the new ones)."""
+    if kid is None and not credential:
+        typer.secho("error: give --kid or at least one --credential", err=True, fg="red")
+        raise typer.Exit(2)
+    ctx = _context()
+    try:
+        done = reissue(ctx, slug, kid=kid, credential_ids=credential)
+    except IssuerError as exc:
+        raise _fail(exc) from exc
+    for item in done:
+        typer.echo(f"{ctx.urls.credential(item.old_id)} -> {ctx.urls.credential(item.new_id)}")
+    typer.echo(f"{len(done)} credential(s) reissued")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain; report the first broken link."""
+    ctx = _context()
+    with ctx.db.read() as session:
+        report = verify_chain(session)
+    if report.first_broken is not None:
+        typer.secho(
+            f"audit log BROKEN at entry {report.first_broken}: {report.reason} "
+            f"({report.entries} entries before it verify)",
+            err=True,
+            fg="red",
+        )
+        raise typer.Exit(1)
+    typer.echo(f"audit log intact: {report.entries} entries")
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
@@ -156,3 +267,41 @@ def serve(
 
     _context().load_signing_keys()  # refuse to start with an unreadable key, before binding the port
     uvicorn.run("issuer.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+def _registry_passphrase() -> bytes:
+    value = os.environ.get("REGISTRY_KEY_PASSPHRASE", "")
+    if len(value) < 12:
+        typer.secho("error: set REGISTRY_KEY_PASSPHRASE (at least 12 characters)", err=True, fg="red")
+        raise typer.Exit(2)
+    return value.encode("utf-8")
+
+
+@registry_app.command("keygen")
+def registry_keygen(key_file: Path) -> None:
+    """Create the registry signing key (encrypted with REGISTRY_KEY_PASSPHRASE); print its public JWK."""
+    try:
+        jwk = registry.create_key(key_file, _registry_passphrase())
+    except FileExistsError as exc:
+        typer.secho(f"error: {key_file} exists; refusing to overwrite a key", err=True, fg="red")
+        raise typer.Exit(1) from exc
+    typer.echo("public JWK (give it to verifiers as VERIFIER_REGISTRY_KEY):")
+    typer.echo(json.dumps(jwk))
+
+
+@registry_app.command("sign")
+def registry_sign(
+    document: Annotated[Path, typer.Argument(help='JSON: {"name": …, "issuers": [{"id", "name", "status", "since"}]}')],
+    key_file: Annotated[Path, typer.Option("--key", help="The registry key made by `issuer registry keygen`.")],
+    out: Annotated[Path, typer.Option(help="Where to write the signed registry (a JWT).")],
+) -> None:
+    """Sign the registry of accredited issuers; serve the output file from any static host."""
+    try:
+        token = registry.sign(registry.load_document(document), key_file.read_bytes(), _registry_passphrase())
+    except IssuerError as exc:
+        raise _fail(exc) from exc
+    except (OSError, CredentialError) as exc:
+        typer.secho(f"error: the registry key cannot be used: {exc}", err=True, fg="red")
+        raise typer.Exit(1) from exc
+    out.write_text(token + "\n", "ascii")
+    typer.echo(f"signed registry written to {out}")

@@ -7,6 +7,7 @@ Nothing is handed out before it is committed.
 
 from __future__ import annotations
 
+import calendar
 import json
 import re
 import secrets
@@ -17,10 +18,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from sqlmodel import Session
 
 from credentials.errors import SchemaInvalid
 from credentials.hashing import hash_email, sha256_hex
-from credentials.jose import encode_compact
+from credentials.jose import Signer, encode_compact
 from credentials.ob3 import (
     CONTEXTS,
     CREDENTIAL_TYPES,
@@ -28,9 +30,10 @@ from credentials.ob3 import (
     OB_SCHEMA_URL,
     format_datetime,
     jwt_claims_for,
+    parse_datetime,
 )
 from credentials.schema import validate_credential
-from issuer import repository
+from issuer import repository, status_lists
 from issuer.api_keys import Principal
 from issuer.context import IssuerContext
 from issuer.errors import (
@@ -40,7 +43,7 @@ from issuer.errors import (
     InvalidInput,
     NotFound,
 )
-from issuer.models import Achievement, Credential, IdempotencyKey
+from issuer.models import Achievement, Credential, IdempotencyKey, Provider
 from issuer.providers import profile_document
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -92,6 +95,16 @@ class CredentialRequest(BaseModel):
 
 
 @dataclass(frozen=True)
+class Draft:
+    """A credential built but not yet given its status entry, claims and signature."""
+
+    credential_id: str
+    document: dict[str, Any]
+    achievement_id: str
+    recipient_key: str
+
+
+@dataclass(frozen=True)
 class IssuedCredential:
     record: Credential
     replayed: bool = False
@@ -100,6 +113,13 @@ class IssuedCredential:
 def request_fingerprint(request: CredentialRequest) -> str:
     body = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return sha256_hex(body.encode("utf-8"))
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """``moment`` plus whole calendar months; the day is clamped to the target month's length."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
 
 
 def recipient_key(achievement_id: str, email: str) -> str:
@@ -114,8 +134,9 @@ def build_credential(
     request: CredentialRequest,
     issued_at: datetime,
     salt: str,
+    validity_months: int | None = None,
 ) -> dict[str, Any]:
-    """Return the OB 3.0 credential with its JWT claims, ready to sign. Pure: no I/O, no clock."""
+    """Return the OB 3.0 credential without status and JWT claims (added when signing). Pure: no I/O, no clock."""
     valid_from = request.validFrom or issued_at
     recipient = request.recipient
     subject: dict[str, Any] = {
@@ -150,14 +171,16 @@ def build_credential(
         "issuer": issuer,
         "validFrom": format_datetime(valid_from),
     }
-    if request.validUntil is not None:
-        credential["validUntil"] = format_datetime(request.validUntil)
+    valid_until = request.validUntil
+    if valid_until is None and validity_months is not None:
+        valid_until = add_months(valid_from, validity_months)
+    if valid_until is not None:
+        credential["validUntil"] = format_datetime(valid_until)
     credential["awardedDate"] = format_datetime(issued_at)
     credential["credentialSubject"] = subject
     if request.evidence:
         credential["evidence"] = [{"type": ["Evidence"], **entry} for entry in request.evidence]
     credential["credentialSchema"] = [{"id": OB_SCHEMA_URL, "type": OB_SCHEMA_TYPE}]
-    credential.update(jwt_claims_for(credential))
     return credential
 
 
@@ -216,8 +239,8 @@ def issue_credentials(
     signer = ctx.keys.signer(provider.slug, key.kid, key.alg)
     issuer = profile_document(ctx, provider, with_context=False)
 
-    records = []
-    for row, request in enumerate(requests):
+    drafts = []
+    for request in requests:
         achievement = achievements[_achievement_uuid(request.achievement)]
         credential_id = str(uuid.uuid4())
         document = build_credential(
@@ -227,29 +250,10 @@ def issue_credentials(
             request=request,
             issued_at=now,
             salt=secrets.token_hex(16),
+            validity_months=achievement.validity_months,
         )
-        try:
-            validate_credential(document)
-        except SchemaInvalid as exc:
-            prefix = "" if len(requests) == 1 else f"rows[{row}]"
-            raise InvalidInput(
-                "The credential would not match the Open Badges 3.0 schema.",
-                fields=[
-                    {"field": prefix + error.split(":", 1)[0], "message": error.split(":", 1)[1].strip()}
-                    for error in exc.errors
-                ],
-            ) from exc
-        records.append(
-            Credential(
-                id=credential_id,
-                provider_id=provider_id,
-                achievement_id=achievement.id,
-                kid=key.kid,
-                jwt=encode_compact(document, signer),
-                recipient_key=recipient_key(achievement.id, request.recipient.email),
-                issued_at=now,
-                valid_until=request.validUntil,
-            )
+        drafts.append(
+            Draft(credential_id, document, achievement.id, recipient_key(achievement.id, request.recipient.email))
         )
 
     with ctx.db.write(serialize_on=provider_id) as session:
@@ -258,9 +262,8 @@ def issue_credentials(
             replay = _replay(session, provider_id, idempotency_key, fingerprint)
             if replay is not None:
                 return [replay]
-        _refuse_duplicates(session, provider_id, requests, records)
-        session.add_all(records)
-        session.flush()
+        _refuse_duplicates(session, provider_id, requests, drafts)
+        records = sign_and_store(ctx, session, provider, key.kid, signer, drafts, now, principal.actor)
         if idempotency_key is not None:
             session.add(
                 IdempotencyKey(
@@ -269,15 +272,6 @@ def issue_credentials(
                     request_hash=fingerprint or "",
                     credential_id=records[0].id,
                 )
-            )
-        for record in records:
-            repository.add_audit(
-                session,
-                actor=principal.actor,
-                action="credential.issued",
-                subject=ctx.urls.credential(record.id),
-                provider_id=provider_id,
-                details={"achievement": record.achievement_id, "kid": record.kid},
             )
     return [IssuedCredential(record) for record in records]
 
@@ -297,7 +291,7 @@ def _replay(session: Any, provider_id: int, key: str, fingerprint: str | None) -
 
 
 def _refuse_duplicates(
-    session: Any, provider_id: int, requests: Sequence[CredentialRequest], records: Sequence[Credential]
+    session: Any, provider_id: int, requests: Sequence[CredentialRequest], records: Sequence[Draft]
 ) -> None:
     wanted = [
         record.recipient_key for request, record in zip(requests, records, strict=True) if not request.allowDuplicate
@@ -321,3 +315,65 @@ def _refuse_duplicates(
                 fields=[{"field": where, "message": "duplicate row"}],
             )
         seen[record.recipient_key] = row
+
+
+def sign_and_store(
+    ctx: IssuerContext,
+    session: Session,
+    provider: Provider,
+    kid: str,
+    signer: Signer,
+    drafts: Sequence[Draft],
+    now: datetime,
+    actor: str,
+) -> list[Credential]:
+    """Give each draft a status-list index, its JWT claims and a signature; store it with its audit entry.
+
+    Runs inside the provider's serialized write transaction; raises :class:`InvalidInput` (naming the row) if a
+    credential would not match the OB 3.0 schema, which rolls the whole batch back.
+    """
+    assert provider.id is not None
+    slots = status_lists.allocate(ctx, session, provider, len(drafts), signer)
+    records = []
+    for row, (draft, (listed, index)) in enumerate(zip(drafts, slots, strict=True)):
+        document = dict(draft.document)
+        document["credentialStatus"] = status_lists.status_entry(ctx, provider.slug, listed.number, index)
+        document.update(jwt_claims_for(document))
+        try:
+            validate_credential(document)
+        except SchemaInvalid as exc:
+            prefix = "" if len(drafts) == 1 else f"rows[{row}]"
+            raise InvalidInput(
+                "The credential would not match the Open Badges 3.0 schema.",
+                fields=[
+                    {"field": prefix + error.split(":", 1)[0], "message": error.split(":", 1)[1].strip()}
+                    for error in exc.errors
+                ],
+            ) from exc
+        valid_until = document.get("validUntil")
+        records.append(
+            Credential(
+                id=draft.credential_id,
+                provider_id=provider.id,
+                achievement_id=draft.achievement_id,
+                kid=kid,
+                jwt=encode_compact(document, signer),
+                recipient_key=draft.recipient_key,
+                issued_at=now,
+                valid_until=parse_datetime(valid_until) if valid_until else None,
+                status_list_id=listed.id,
+                status_index=index,
+            )
+        )
+    session.add_all(records)
+    session.flush()
+    for record in records:
+        repository.add_audit(
+            session,
+            actor=actor,
+            action="credential.issued",
+            subject=ctx.urls.credential(record.id),
+            provider_id=provider.id,
+            details={"achievement": record.achievement_id, "kid": record.kid},
+        )
+    return records

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Dialect, Index, Text, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+from credentials.encoding import b64url_decode
 
 
 def utcnow() -> datetime:
@@ -73,6 +76,8 @@ class SigningKey(SQLModel, table=True):
     public_jwk: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     activates_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    """A key is published at once but signs only from this moment, so verifiers see it before they meet it."""
+    compromised_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Achievement(SQLModel, table=True):
@@ -81,11 +86,32 @@ class Achievement(SQLModel, table=True):
     document: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     """The Open Badges 3.0 ``Achievement`` as embedded in credentials."""
     eu_micro_credential: bool = False
+    validity_months: int | None = None
+    """Credentials of this achievement expire this many months after their validFrom."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class StatusList(SQLModel, table=True):
+    """One provider's Bitstring Status List (revocation); ``jwt`` is the signed list as served."""
+
+    __tablename__ = "status_list"
+    __table_args__ = (UniqueConstraint("provider_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider_id: int = Field(foreign_key="provider.id", index=True)
+    number: int
+    length: int
+    allocated: int = 0
+    jwt: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class Credential(SQLModel, table=True):
-    __table_args__ = (Index("ix_credential_duplicate", "provider_id", "recipient_key"),)
+    __table_args__ = (
+        Index("ix_credential_duplicate", "provider_id", "recipient_key"),
+        # An index is never handed out twice, whatever the race.
+        UniqueConstraint("status_list_id", "status_index"),
+    )
 
     id: str = Field(primary_key=True, max_length=36)
     provider_id: int = Field(foreign_key="provider.id", index=True)
@@ -98,6 +124,15 @@ class Credential(SQLModel, table=True):
     valid_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revocation_reason: str | None = Field(default=None, max_length=500)
+    status_list_id: int | None = Field(default=None, foreign_key="status_list.id")
+    status_index: int | None = None
+    replaced_by: str | None = Field(default=None, max_length=36)
+    """Set when the credential was reissued (e.g. after a key compromise): the id of the new copy."""
+
+    def claims(self) -> dict[str, Any]:
+        """The payload of the token this issuer signed and stored itself (so no signature check is needed)."""
+        payload: dict[str, Any] = json.loads(b64url_decode(self.jwt.split(".")[1], "payload"))
+        return payload
 
 
 class IdempotencyKey(SQLModel, table=True):
@@ -124,3 +159,6 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=50)
     subject: str = Field(max_length=300)
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    prev_hash: str = Field(default="", max_length=64)
+    hash: str = Field(default="", max_length=64, unique=True)
+    """SHA-256 over ``prev_hash`` and this entry's content: editing or removing any entry breaks the chain."""

@@ -109,11 +109,19 @@ def profile_document(ctx: IssuerContext, provider: Provider, *, with_context: bo
     return profile
 
 
+def published_jwk(key: SigningKey) -> dict[str, Any]:
+    """The JWK as served; a compromised key stays published, marked with OpenID Federation's ``revoked``."""
+    jwk = dict(key.public_jwk)
+    if key.compromised_at is not None:
+        jwk["revoked"] = {"revoked_at": int(key.compromised_at.timestamp()), "reason": "compromised"}
+    return jwk
+
+
 def jwks_document(ctx: IssuerContext) -> dict[str, Any]:
     """Every published key of every provider on this host; each JWK names its issuer in ``iss``."""
     with ctx.db.read() as session:
         keys = repository.signing_keys(session)
-    return {"keys": [key.public_jwk for key in keys]}
+    return {"keys": [published_jwk(key) for key in keys]}
 
 
 def did_document(ctx: IssuerContext, provider: Provider) -> dict[str, Any]:
@@ -127,7 +135,7 @@ def did_document(ctx: IssuerContext, provider: Provider) -> dict[str, Any]:
             "id": f"{did}#{key.kid}",
             "type": "JsonWebKey",
             "controller": did,
-            "publicKeyJwk": {name: value for name, value in key.public_jwk.items() if name != "iss"},
+            "publicKeyJwk": {name: value for name, value in published_jwk(key).items() if name != "iss"},
         }
         for key in keys
     ]

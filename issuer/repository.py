@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from issuer import audit
 from issuer.models import (
     Achievement,
     ApiKey,
-    AuditEntry,
     Credential,
     IdempotencyKey,
     Provider,
@@ -117,12 +117,5 @@ def add_audit(
     provider_id: int | None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    session.add(
-        AuditEntry(
-            actor=actor,
-            action=action,
-            subject=subject,
-            provider_id=provider_id,
-            details=details or {},
-        )
-    )
+    """Append to the hash-chained audit log within the session's transaction."""
+    audit.trail(session).record(actor=actor, action=action, subject=subject, provider_id=provider_id, details=details)

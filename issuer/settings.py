@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from issuer.errors import ConfigurationError
@@ -28,6 +28,14 @@ class IssuerSettings(BaseSettings):
     key_passphrase_file: Path | None = None
     key_algorithm: str = "EdDSA"
     """Algorithm of newly created provider keys: EdDSA (default) or ES256."""
+    jwks_max_age: int = Field(default=300, ge=0)
+    """``Cache-Control: max-age`` of the JWKS, profiles and did:web documents (seconds)."""
+    key_activation_delay: int | None = Field(default=None, ge=0)
+    """Seconds between publishing a rotated key and signing with it; default: ``jwks_max_age``."""
+    status_list_ttl: int = Field(default=300, ge=0)
+    """``Cache-Control: max-age`` of status lists (seconds): how long a revocation may take to be seen."""
+    status_list_length: int = Field(default=131_072, ge=131_072, le=16_777_216)
+    """Entries per status list (bits); a new list is started when one fills up."""
 
     @field_validator("public_url", "verifier_url")
     @classmethod
@@ -42,6 +50,17 @@ class IssuerSettings(BaseSettings):
         if value not in ("EdDSA", "ES256"):
             raise ValueError("must be EdDSA or ES256")
         return value
+
+    @field_validator("status_list_length")
+    @classmethod
+    def _whole_bytes(cls, value: int) -> int:
+        if value % 8:
+            raise ValueError("must be a multiple of 8")
+        return value
+
+    @property
+    def activation_delay(self) -> int:
+        return self.jwks_max_age if self.key_activation_delay is None else self.key_activation_delay
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -16,8 +16,10 @@ from fastapi.templating import Jinja2Templates
 from credentials.jose import MAX_TOKEN_BYTES
 from verifier.i18n import CHECK_NAMES, TEXT, check_message, language
 from verifier.pipeline import Verifier
+from verifier.registry import Registry, load_registry_key
 from verifier.report import Report
 from verifier.settings import VerifierSettings, get_settings
+from verifier.status import StatusChecker
 from verifier.trust import KeyResolver, TrustList
 
 MAX_BODY_BYTES = 4 * MAX_TOKEN_BYTES
@@ -29,9 +31,16 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 
 def build_verifier(settings: VerifierSettings, client: httpx.AsyncClient) -> Verifier:
-    trust = TrustList.of(settings.trusted_issuers)
+    registry = None
+    if settings.registry_url:
+        if not settings.registry_key:
+            raise ValueError("VERIFIER_REGISTRY_URL needs VERIFIER_REGISTRY_KEY, the registry's public JWK.")
+        key = load_registry_key(settings.registry_key)
+        registry = Registry(settings.registry_url, key, client, ttl=settings.cache_ttl)
+    trust = TrustList.of(settings.trusted_issuers, registry)
     resolver = KeyResolver(client, trust, ttl=settings.cache_ttl, refresh_interval=settings.key_refresh_interval)
-    return Verifier(trust, resolver, client, leeway=settings.clock_leeway)
+    status = StatusChecker(client, resolver, ttl=settings.cache_ttl)
+    return Verifier(trust, resolver, status, client, leeway=settings.clock_leeway)
 
 
 def _is_link(value: str) -> bool:

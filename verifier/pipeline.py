@@ -6,6 +6,7 @@ and a step that fails stops the pipeline so no later step ever runs on something
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -18,8 +19,10 @@ from credentials.errors import ClaimsMismatch, CredentialError, LegacyFormat, Ma
 from credentials.jose import MAX_TOKEN_BYTES, UnverifiedJWS, parse_compact, verify_signature
 from credentials.ob3 import check_claims, issuer_id, summarize, validity_window
 from credentials.schema import validate_credential
+from credentials.status_list import StatusListError
 from verifier.remote import FetchError, fetch, origin
 from verifier.report import Report
+from verifier.status import StatusChecker
 from verifier.trust import KeyResolver, KeysUnavailable, TrustList
 
 log = logging.getLogger("verifier")
@@ -36,6 +39,7 @@ class Verifier:
         self,
         trust: TrustList,
         resolver: KeyResolver,
+        status: StatusChecker,
         client: httpx.AsyncClient,
         *,
         leeway: int = 60,
@@ -43,6 +47,7 @@ class Verifier:
     ) -> None:
         self.trust = trust
         self.resolver = resolver
+        self.status = status
         self._client = client
         self._leeway = leeway
         self._clock = clock
@@ -60,7 +65,7 @@ class Verifier:
     async def verify_reference(self, url: str) -> Report:
         """Fetch the credential a link names (only from a trusted issuer's site) and verify it."""
         report = Report()
-        if origin(url) is None or origin(url) not in self.trust.origins():
+        if origin(url) is None or origin(url) not in await self.trust.origins():
             report.failed("retrieval", "untrusted_issuer", "The link does not lead to a trusted issuer's site.")
             return report.skip_rest()
         try:
@@ -96,13 +101,19 @@ class Verifier:
         if not isinstance(issuer, str):
             report.failed("issuer", "claims_mismatch", "The token does not name its issuer (iss).")
             return
-        if not self.trust.is_trusted(issuer):
-            report.failed(
-                "issuer", "untrusted_issuer", f"The issuer {issuer[:200]} is not on this verifier's trust list."
+        decision = await self.trust.decide(issuer)
+        if decision.trusted is None:
+            report.unknown(
+                "issuer",
+                "registry_unavailable",
+                f"Whether {issuer[:200]} is trusted cannot be told: {decision.reason}.",
             )
             return
-        name = self.trust.issuers.get(issuer)
-        report.passed("issuer", f"{name or issuer} is a trusted issuer.")
+        if not decision.trusted:
+            report.failed("issuer", "untrusted_issuer", f"The issuer {issuer[:200]} is not trusted: {decision.reason}.")
+            return
+        report.issuer_name = decision.name
+        report.passed("issuer", f"{decision.name or issuer} is a trusted issuer.")
 
         if not await self._check_key_and_signature(report, jws, issuer):
             return
@@ -126,7 +137,7 @@ class Verifier:
 
         if not self._check_validity(report, claims):
             return
-        self._check_status(report, claims)
+        await self._check_status(report, claims, issuer)
 
     async def _check_key_and_signature(self, report: Report, jws: UnverifiedJWS, issuer: str) -> bool:
         try:
@@ -150,6 +161,18 @@ class Verifier:
             if not candidates:
                 report.failed("key", "unknown_key", f"The token names no key and the issuer has no {jws.alg} key.")
                 return False
+        compromised = [key for key in candidates if key.compromised_at is not None]
+        if compromised and len(compromised) == len(candidates):
+            when = compromised[0].compromised_at
+            since = f" on {_date(datetime.fromtimestamp(when, UTC))}" if when else ""
+            report.failed(
+                "key",
+                "key_compromised",
+                f"The issuer reported the signing key as compromised{since}; "
+                "nothing signed with it can be trusted, whatever its dates say.",
+            )
+            return False
+        candidates = [key for key in candidates if key.compromised_at is None]
         report.passed("key", f"The signing key is published by the issuer ({jws.alg}).")
         for key in candidates:
             try:
@@ -174,12 +197,40 @@ class Verifier:
         report.passed("validity", f"The credential is within its validity period{until}.")
         return True
 
-    def _check_status(self, report: Report, claims: dict[str, Any]) -> None:
+    async def _check_status(self, report: Report, claims: dict[str, Any], issuer: str) -> None:
         if "credentialStatus" not in claims:
             report.skipped("status", "The credential has no revocation status list.", code="no_status_list")
             return
-        report.unknown(
-            "status",
-            "status_unavailable",
-            "Signature and issuer verified; revocation status could not be checked.",
-        )
+        try:
+            result = await self.status.check(claims["credentialStatus"], issuer)
+        except StatusListError as exc:
+            report.unknown(
+                "status",
+                "status_unavailable",
+                f"Signature and issuer verified; revocation status could not be checked. {exc.message}",
+            )
+            return
+        if not result.set:
+            report.passed("status", "The issuer's status list shows the credential is not revoked.")
+            return
+        if result.purpose == "suspension":
+            report.failed("status", "suspended", "The issuer has suspended this credential.")
+            return
+        detail = await self._revocation_detail(claims.get("id"), issuer)
+        report.revocation = detail
+        when = f" on {detail['revokedAt'][:10]}" if detail.get("revokedAt") else ""
+        why = f" Reason: {detail['reason']}" if detail.get("reason") else ""
+        report.failed("status", "revoked", f"The issuer revoked this credential{when}.{why}")
+
+    async def _revocation_detail(self, credential_id: object, issuer: str) -> dict[str, str]:
+        """Date and reason from the issuer's public record of the credential; best effort, never required."""
+        if not isinstance(credential_id, str) or origin(credential_id) != origin(issuer):
+            return {}
+        try:
+            fetched = await fetch(self._client, f"{credential_id}/status", "application/json", 16 * 1024)
+            document = json.loads(fetched.body)
+        except (FetchError, ValueError):
+            return {}
+        if not isinstance(document, dict):
+            return {}
+        return {name: str(document[name])[:500] for name in ("revokedAt", "reason", "replacedBy") if document.get(name)}

@@ -28,6 +28,7 @@ class Report:
     checks: list[Check] = field(default_factory=list)
     credential: dict[str, Any] | None = None
     issuer_name: str | None = None
+    revocation: dict[str, str] | None = None
 
     def passed(self, check_id: str, message: str, code: str = "ok") -> None:
         self.checks.append(Check(check_id, "passed", code, message))
@@ -62,8 +63,13 @@ class Report:
         return next((check for check in self.checks if check.status in ("failed", "unknown")), None)
 
     def as_dict(self) -> dict[str, Any]:
+        credential = self.credential
+        if credential is not None:
+            credential = {**credential, "registryName": self.issuer_name}
+            if self.revocation is not None:
+                credential["revocation"] = self.revocation
         return {
             "verdict": self.verdict,
             "checks": [check.as_dict() for check in self.checks],
-            "credential": self.credential,
+            "credential": credential,
         }

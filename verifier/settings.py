@@ -19,6 +19,10 @@ class VerifierSettings(BaseSettings):
     """Longest time (seconds) a fetched key set is used before it is fetched again."""
     key_refresh_interval: int = 30
     """An unknown ``kid`` triggers a new fetch of the issuer's keys at most this often (seconds)."""
+    registry_url: str | None = None
+    """URL (or file path) of the programme's signed registry of accredited issuers."""
+    registry_key: str | None = None
+    """The registry's public JWK, as JSON or as the path of a file holding it."""
     http_timeout: float = 5.0
     clock_leeway: int = 60
     """Seconds of clock skew tolerated on validFrom / validUntil."""

@@ -17,6 +17,7 @@ import httpx
 
 from credentials.errors import InvalidKey
 from credentials.keys import VerificationKey
+from verifier.registry import Registry, RegistryUnavailable
 from verifier.remote import FetchError, fetch, origin
 
 JWKS_MAX_BYTES = 256 * 1024
@@ -33,25 +34,68 @@ class _CachedKeys:
     expires_at: float
 
 
+@dataclass(frozen=True)
+class Decision:
+    """Whether an issuer counts: ``trusted`` is ``None`` when it cannot be told (registry unreachable)."""
+
+    trusted: bool | None
+    name: str | None = None
+    reason: str = ""
+
+
 @dataclass
 class TrustList:
-    """Trusted issuer ids (local configuration), with an optional display name each."""
+    """Trusted issuers: the local list (``VERIFIER_TRUSTED_ISSUERS``) and, optionally, the programme registry.
+
+    The registry has the last word on the issuers it lists: one it marks suspended or removed is not trusted,
+    even if the local list names it.
+    """
 
     issuers: dict[str, str | None] = field(default_factory=dict)
+    registry: Registry | None = None
 
     @classmethod
-    def of(cls, issuer_ids: Iterable[str]) -> TrustList:
-        return cls({issuer_id.rstrip("/"): None for issuer_id in issuer_ids})
+    def of(cls, issuer_ids: Iterable[str], registry: Registry | None = None) -> TrustList:
+        return cls({issuer_id.rstrip("/"): None for issuer_id in issuer_ids}, registry)
 
-    def is_trusted(self, issuer_id: str) -> bool:
-        return issuer_id in self.issuers
+    async def decide(self, issuer_id: str) -> Decision:
+        local = issuer_id in self.issuers
+        if self.registry is None:
+            return Decision(local, reason="" if local else "it is not on this verifier's trust list")
+        try:
+            snapshot = await self.registry.snapshot()
+        except RegistryUnavailable as exc:
+            if local:
+                return Decision(True)
+            return Decision(None, reason=str(exc))
+        entry = snapshot.entries.get(issuer_id)
+        if entry is None:
+            return Decision(local, reason="" if local else "it is not in the programme's registry of issuers")
+        label = f"{entry.name or issuer_id} ({snapshot.name})" if snapshot.name else entry.name
+        if entry.status != "accredited":
+            since = f" since {entry.since}" if entry.since else ""
+            return Decision(False, label, f"the programme's registry lists it as {entry.status}{since}")
+        return Decision(True, label)
 
-    def origins(self) -> set[str]:
-        return {found for issuer_id in self.issuers if (found := origin(issuer_id))}
+    async def origins(self) -> set[str]:
+        """Sites of trusted issuers: the only hosts the verifier ever contacts for credentials."""
+        ids = set(self.issuers)
+        if self.registry is not None:
+            try:
+                snapshot = await self.registry.snapshot()
+                ids |= {entry.id for entry in snapshot.entries.values() if entry.status == "accredited"}
+            except RegistryUnavailable:
+                pass
+        return {found for issuer_id in ids if (found := origin(issuer_id))}
 
     def shares_origin(self, issuer_id: str) -> bool:
+        """Whether another known issuer lives on the same host (then keys must name their issuer in ``iss``)."""
+        known = set(self.issuers)
+        snapshot = self.registry.last_known if self.registry else None
+        if snapshot is not None:
+            known |= set(snapshot.entries)
         own = origin(issuer_id)
-        return any(other != issuer_id and origin(other) == own for other in self.issuers)
+        return any(other != issuer_id and origin(other) == own for other in known)
 
 
 class KeyResolver:

@@ -13,17 +13,17 @@ from credentials.hashing import sha256_hex
 from credentials.ob3 import summarize
 from issuer import repository
 from issuer.api.deps import ContextDep
-from issuer.api.v1 import stored_claims
+from issuer.api.v1 import revocation_status
 from issuer.errors import NotFound
 from issuer.i18n import MESSAGES, language
 from issuer.models import Credential
 from issuer.providers import did_document, get_provider, jwks_document, profile_document
 from issuer.qr import qr_png, qr_svg
+from issuer.status_lists import published_list
 
 router = APIRouter(tags=["public"])
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
 
-KEYS_MAX_AGE = 300
 JWT_TYPES = ("application/vc+jwt", "application/jwt")
 JSON_TYPES = ("application/json", "application/ld+json", "application/vc")
 
@@ -58,7 +58,7 @@ def healthz() -> dict[str, str]:
 @router.get("/.well-known/jwks.json")
 def jwks(request: Request, ctx: ContextDep) -> Response:
     """Every public key on this host; each JWK carries ``kid``, ``alg``, ``use`` and its issuer in ``iss``."""
-    return cacheable(request, _json(jwks_document(ctx)), "application/jwk-set+json", KEYS_MAX_AGE)
+    return cacheable(request, _json(jwks_document(ctx)), "application/jwk-set+json", ctx.settings.jwks_max_age)
 
 
 @router.get("/issuers/{slug}")
@@ -70,13 +70,13 @@ def issuer_profile(slug: str, request: Request, ctx: ContextDep) -> Response:
         return templates.TemplateResponse(
             request, "profile.html", {"profile": profile, "t": MESSAGES[lang], "lang": lang}
         )
-    return cacheable(request, _json(profile), "application/json", KEYS_MAX_AGE)
+    return cacheable(request, _json(profile), "application/json", ctx.settings.jwks_max_age)
 
 
 @router.get("/issuers/{slug}/did.json")
 def issuer_did(slug: str, request: Request, ctx: ContextDep) -> Response:
     document = did_document(ctx, get_provider(ctx, slug))
-    return cacheable(request, _json(document), "application/did+json", KEYS_MAX_AGE)
+    return cacheable(request, _json(document), "application/did+json", ctx.settings.jwks_max_age)
 
 
 @router.get("/achievements/{achievement_id}")
@@ -85,7 +85,7 @@ def achievement(achievement_id: str, request: Request, ctx: ContextDep) -> Respo
         found = repository.public_achievement(session, achievement_id)
     if found is None:
         raise NotFound("There is no such achievement.")
-    return cacheable(request, _json(found.document), "application/json", KEYS_MAX_AGE)
+    return cacheable(request, _json(found.document), "application/json", ctx.settings.jwks_max_age)
 
 
 def _credential(ctx: ContextDep, credential_id: str) -> Credential:
@@ -103,7 +103,7 @@ def credential(credential_id: str, request: Request, ctx: ContextDep) -> Respons
     if _wants(request, JWT_TYPES):
         media_type = next(media for media in JWT_TYPES if media in request.headers.get("accept", ""))
         return Response(record.jwt, media_type=media_type, headers={"Cache-Control": "no-cache"})
-    claims = stored_claims(record)
+    claims = record.claims()
     if _wants(request, JSON_TYPES):
         return Response(_json(claims), media_type="application/json", headers={"Cache-Control": "no-cache"})
     lang = language(request)
@@ -116,6 +116,26 @@ def credential(credential_id: str, request: Request, ctx: ContextDep) -> Respons
         "lang": lang,
     }
     return templates.TemplateResponse(request, "credential.html", context, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/credentials/{credential_id}/status")
+def credential_status(credential_id: str, ctx: ContextDep) -> Response:
+    """The credential's public record of revocation: revoked or not, when, why, and what replaced it."""
+    record = _credential(ctx, credential_id)
+    body = _json({"id": ctx.urls.credential(record.id), **revocation_status(ctx, record)})
+    return Response(body, media_type="application/json", headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/status/{slug}/{number}")
+def status_list(slug: str, number: int, request: Request, ctx: ContextDep) -> Response:
+    """A signed BitstringStatusListCredential (VC-JWT), cacheable for ``ISSUER_STATUS_LIST_TTL`` seconds."""
+    provider = get_provider(ctx, slug)
+    assert provider.id is not None
+    with ctx.db.read() as session:
+        listed = published_list(session, provider.id, number)
+    if listed is None:
+        raise NotFound("There is no such status list.")
+    return cacheable(request, listed.jwt.encode("ascii"), "application/vc+jwt", ctx.settings.status_list_ttl)
 
 
 @router.get("/credentials/{credential_id}/credential.jwt")

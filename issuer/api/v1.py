@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response, status
 
-from credentials.encoding import b64url_decode
 from issuer import repository
 from issuer.achievements import AchievementIn, create_achievement, list_achievements
 from issuer.api.deps import ContextDep, PrincipalDep
@@ -15,14 +13,9 @@ from issuer.context import IssuerContext
 from issuer.errors import InvalidInput, NotFound
 from issuer.issuance import CredentialRequest, issue_credentials
 from issuer.models import Credential
+from issuer.revocation import RevokeRequest, revoke_for
 
 router = APIRouter(prefix="/api/v1", tags=["provider API"])
-
-
-def stored_claims(record: Credential) -> dict[str, Any]:
-    """The payload of a token this issuer signed and stored itself (so no signature check is needed)."""
-    claims: dict[str, Any] = json.loads(b64url_decode(record.jwt.split(".")[1], "payload"))
-    return claims
 
 
 def credential_view(ctx: IssuerContext, record: Credential, *, full: bool = False) -> dict[str, Any]:
@@ -33,9 +26,21 @@ def credential_view(ctx: IssuerContext, record: Credential, *, full: bool = Fals
     }
     if full:
         view["issuedAt"] = record.issued_at.isoformat()
-        view["revoked"] = record.revoked_at is not None
-        view["credential"] = stored_claims(record)
+        view["status"] = revocation_status(ctx, record)
+        view["credential"] = record.claims()
     return view
+
+
+def revocation_status(ctx: IssuerContext, record: Credential) -> dict[str, Any]:
+    """What anyone may know about a credential's state: revoked or not, when, why, and its replacement."""
+    status: dict[str, Any] = {"revoked": record.revoked_at is not None}
+    if record.revoked_at is not None:
+        status["revokedAt"] = record.revoked_at.isoformat()
+        if record.revocation_reason:
+            status["reason"] = record.revocation_reason
+        if record.replaced_by:
+            status["replacedBy"] = ctx.urls.credential(record.replaced_by)
+    return status
 
 
 @router.post("/achievements", status_code=status.HTTP_201_CREATED)
@@ -98,3 +103,12 @@ def get_credential(credential_id: str, ctx: ContextDep, principal: PrincipalDep)
     if record is None:
         raise NotFound("There is no such credential for this provider.")
     return credential_view(ctx, record, full=True)
+
+
+@router.post("/credentials/{credential_id}/revoke")
+def post_revoke(
+    credential_id: str, ctx: ContextDep, principal: PrincipalDep, payload: RevokeRequest | None = None
+) -> dict[str, Any]:
+    """Revoke a credential for good (``revoke`` scope). Revoking again changes nothing and answers the same."""
+    revoked = revoke_for(ctx, principal, credential_id, payload.reason if payload else "")
+    return {"id": ctx.urls.credential(revoked.record.id), **revocation_status(ctx, revoked.record)}

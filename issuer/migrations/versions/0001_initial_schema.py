@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 11:32:33.375472
+Create Date: 2026-11-27 11:40:06.884538
 """
 
 from collections.abc import Sequence
@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("provider_id", sa.Integer(), nullable=False),
         sa.Column("document", sa.JSON(), nullable=False),
         sa.Column("eu_micro_credential", sa.Boolean(), nullable=False),
+        sa.Column("validity_months", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["provider_id"],
@@ -76,11 +77,14 @@ def upgrade() -> None:
         sa.Column("action", sa.String(length=50), nullable=False),
         sa.Column("subject", sa.String(length=300), nullable=False),
         sa.Column("details", sa.JSON(), nullable=False),
+        sa.Column("prev_hash", sa.String(length=64), nullable=False),
+        sa.Column("hash", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(
             ["provider_id"],
             ["provider.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("hash"),
     )
     with op.batch_alter_table("audit_entry", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_audit_entry_provider_id"), ["provider_id"], unique=False)
@@ -95,6 +99,7 @@ def upgrade() -> None:
         sa.Column("public_jwk", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("activates_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("compromised_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["provider_id"],
             ["provider.id"],
@@ -104,6 +109,25 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("signing_key", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_signing_key_provider_id"), ["provider_id"], unique=False)
+
+    op.create_table(
+        "status_list",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("provider_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("length", sa.Integer(), nullable=False),
+        sa.Column("allocated", sa.Integer(), nullable=False),
+        sa.Column("jwt", sa.Text(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["provider_id"],
+            ["provider.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("provider_id", "number"),
+    )
+    with op.batch_alter_table("status_list", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_status_list_provider_id"), ["provider_id"], unique=False)
 
     op.create_table(
         "credential",
@@ -117,6 +141,9 @@ def upgrade() -> None:
         sa.Column("valid_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("revocation_reason", sa.String(length=500), nullable=True),
+        sa.Column("status_list_id", sa.Integer(), nullable=True),
+        sa.Column("status_index", sa.Integer(), nullable=True),
+        sa.Column("replaced_by", sa.String(length=36), nullable=True),
         sa.ForeignKeyConstraint(
             ["achievement_id"],
             ["achievement.id"],
@@ -125,7 +152,12 @@ def upgrade() -> None:
             ["provider_id"],
             ["provider.id"],
         ),
+        sa.ForeignKeyConstraint(
+            ["status_list_id"],
+            ["status_list.id"],
+        ),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("status_list_id", "status_index"),
     )
     with op.batch_alter_table("credential", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_credential_achievement_id"), ["achievement_id"], unique=False)
@@ -152,8 +184,28 @@ def upgrade() -> None:
         sa.UniqueConstraint("provider_id", "key"),
     )
 
+    # The audit log is append-only for the application: refuse UPDATE and DELETE in the database itself.
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "CREATE FUNCTION audit_entry_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'audit_entry is append-only'; END $$"
+        )
+        op.execute(
+            "CREATE TRIGGER audit_entry_append_only BEFORE UPDATE OR DELETE ON audit_entry "
+            "FOR EACH ROW EXECUTE FUNCTION audit_entry_append_only()"
+        )
+    else:
+        for event in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER audit_entry_no_{event.lower()} BEFORE {event} ON audit_entry "
+                "BEGIN SELECT RAISE(ABORT, 'audit_entry is append-only'); END"
+            )
+
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS audit_entry_append_only ON audit_entry")
+        op.execute("DROP FUNCTION IF EXISTS audit_entry_append_only()")
     op.drop_table("idempotency_key")
     with op.batch_alter_table("credential", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_credential_provider_id"))
@@ -161,6 +213,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_credential_achievement_id"))
 
     op.drop_table("credential")
+    with op.batch_alter_table("status_list", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_status_list_provider_id"))
+
+    op.drop_table("status_list")
     with op.batch_alter_table("signing_key", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_signing_key_provider_id"))
 

@@ -1,0 +1,107 @@
+"""Signing-key lifecycle per provider: pending → active → retired (still published) → compromised.
+
+Only ``active`` and ``compromised`` are stored; pending and retired follow from time: a rotated key is published
+at once and starts signing after the activation delay (by default the JWKS ``max-age``), so every verifier
+has it before it meets a credential signed with it; the key it replaces then never signs again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from issuer import repository
+from issuer.context import IssuerContext
+from issuer.errors import InvalidInput, NotFound
+from issuer.models import Provider, SigningKey
+from issuer.providers import get_provider
+
+
+@dataclass(frozen=True)
+class KeyState:
+    kid: str
+    alg: str
+    status: str
+    created_at: datetime
+    activates_at: datetime
+    compromised_at: datetime | None
+
+
+def states(keys: list[SigningKey], now: datetime) -> list[KeyState]:
+    """Each key with its lifecycle state as of ``now``."""
+    activated = [key for key in keys if key.status == "active" and key.activates_at <= now]
+    signing = max(activated, key=lambda key: (key.activates_at, key.id or 0), default=None)
+    result = []
+    for key in keys:
+        if key.status == "compromised":
+            status = "compromised"
+        elif key.activates_at > now:
+            status = "pending"
+        elif signing is not None and key.kid == signing.kid:
+            status = "active"
+        else:
+            status = "retired"
+        result.append(KeyState(key.kid, key.alg, status, key.created_at, key.activates_at, key.compromised_at))
+    return result
+
+
+def list_keys(ctx: IssuerContext, slug: str) -> list[KeyState]:
+    provider = get_provider(ctx, slug)
+    assert provider.id is not None
+    with ctx.db.read() as session:
+        keys = list(repository.signing_keys(session, provider.id))
+    return states(keys, datetime.now(UTC))
+
+
+def _new_key(
+    ctx: IssuerContext, session: Any, provider: Provider, activates_at: datetime, actor: str, reason: str
+) -> SigningKey:
+    assert provider.id is not None
+    jwk = ctx.keys.create(provider.slug, ctx.settings.key_algorithm, ctx.urls.issuer_id(provider.slug))
+    key = SigningKey(provider_id=provider.id, kid=jwk["kid"], alg=jwk["alg"], public_jwk=jwk, activates_at=activates_at)
+    session.add(key)
+    repository.add_audit(
+        session,
+        actor=actor,
+        action="key.created",
+        subject=key.kid,
+        provider_id=provider.id,
+        details={"alg": key.alg, "activates_at": activates_at.isoformat(), "reason": reason},
+    )
+    return key
+
+
+def rotate(ctx: IssuerContext, slug: str, actor: str = "cli", delay: int | None = None) -> SigningKey:
+    """Publish a new key now; it signs after ``delay`` seconds (default ``ISSUER_KEY_ACTIVATION_DELAY``)."""
+    provider = get_provider(ctx, slug)
+    seconds = ctx.settings.activation_delay if delay is None else delay
+    if seconds < 0:
+        raise InvalidInput("The activation delay cannot be negative.", fields=[{"field": "delay", "message": ">= 0"}])
+    with ctx.db.write(serialize_on=provider.id) as session:
+        return _new_key(ctx, session, provider, datetime.now(UTC) + timedelta(seconds=seconds), actor, "rotation")
+
+
+def compromise(ctx: IssuerContext, slug: str, kid: str, actor: str = "cli") -> SigningKey | None:
+    """Mark ``kid`` compromised. If no other key can sign now, a new one is created that signs at once.
+
+    Returns the replacement key, if one was created. Raises :class:`NotFound` for a kid of another provider.
+    """
+    provider = get_provider(ctx, slug)
+    assert provider.id is not None
+    now = datetime.now(UTC)
+    with ctx.db.write(serialize_on=provider.id) as session:
+        key = next((key for key in repository.signing_keys(session, provider.id) if key.kid == kid), None)
+        if key is None:
+            raise NotFound(f"Provider '{slug}' has no key {kid}.")
+        if key.status == "compromised":
+            return None
+        key.status = "compromised"
+        key.compromised_at = now
+        session.add(key)
+        repository.add_audit(session, actor=actor, action="key.compromised", subject=kid, provider_id=provider.id)
+        session.flush()
+        if repository.active_signing_key(session, provider.id, now) is None:
+            # Waiting for verifiers to cache a new key matters less than never signing with a known-bad one.
+            return _new_key(ctx, session, provider, now, actor, "compromise")
+    return None

@@ -1,0 +1,95 @@
+"""Reissuing: re-sign credentials under the provider's active key and revoke the old copies.
+
+Used after a key compromise (``issuer credentials reissue SLUG --kid KID``): the learner keeps the same
+achievement, dates and identity; the new copy gets a new id and status entry, the old one points to it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlmodel import col, select
+
+from credentials.ob3 import NUMERIC_DATE_CLAIMS
+from issuer import repository, status_lists
+from issuer.context import IssuerContext
+from issuer.errors import ConfigurationError
+from issuer.issuance import Draft, sign_and_store
+from issuer.models import Credential, Provider
+from issuer.providers import get_provider
+
+BATCH = 500
+_JWT_CLAIMS = ("iss", "jti", "sub", *NUMERIC_DATE_CLAIMS)
+
+
+@dataclass(frozen=True)
+class Reissued:
+    old_id: str
+    new_id: str
+
+
+def reissue(
+    ctx: IssuerContext,
+    slug: str,
+    *,
+    kid: str | None = None,
+    credential_ids: list[str] | None = None,
+    actor: str = "cli",
+) -> list[Reissued]:
+    """Reissue every unrevoked credential of ``slug`` signed with ``kid`` (or the listed ids)."""
+    provider = get_provider(ctx, slug)
+    assert provider.id is not None
+    query = select(Credential).where(Credential.provider_id == provider.id, col(Credential.revoked_at).is_(None))
+    if kid is not None:
+        query = query.where(Credential.kid == kid)
+    if credential_ids is not None:
+        query = query.where(col(Credential.id).in_([ref.rstrip("/").rsplit("/", 1)[-1] for ref in credential_ids]))
+    with ctx.db.read() as session:
+        old_records = list(session.exec(query.order_by(col(Credential.issued_at))).all())
+    done: list[Reissued] = []
+    for start in range(0, len(old_records), BATCH):
+        done.extend(_reissue_batch(ctx, provider, old_records[start : start + BATCH], actor))
+    return done
+
+
+def _reissue_batch(ctx: IssuerContext, provider: Provider, batch: list[Credential], actor: str) -> list[Reissued]:
+
+    assert provider.id is not None
+    now = datetime.now(UTC)
+    drafts = []
+    for record in batch:
+        document = {name: value for name, value in record.claims().items() if name not in _JWT_CLAIMS}
+        document.pop("credentialStatus", None)
+        new_id = str(uuid.uuid4())
+        document["id"] = ctx.urls.credential(new_id)
+        drafts.append(Draft(new_id, document, record.achievement_id, record.recipient_key))
+    with ctx.db.write(serialize_on=provider.id) as session:
+        key = repository.active_signing_key(session, provider.id, now)
+        if key is None:
+            raise ConfigurationError(f"Provider '{provider.slug}' has no active signing key.")
+        signer = ctx.keys.signer(provider.slug, key.kid, key.alg)
+        new_records = sign_and_store(ctx, session, provider, key.kid, signer, drafts, now, actor)
+        lists = set()
+        for old, new in zip(batch, new_records, strict=True):
+            current = session.get(Credential, old.id)
+            if current is None or current.revoked_at is not None:
+                continue  # revoked meanwhile: leave it
+            current.revoked_at = now
+            current.revocation_reason = f"Reissued as {ctx.urls.credential(new.id)}"
+            current.replaced_by = new.id
+            session.add(current)
+            if current.status_list_id is not None:
+                lists.add(current.status_list_id)
+            repository.add_audit(
+                session,
+                actor=actor,
+                action="credential.reissued",
+                subject=ctx.urls.credential(old.id),
+                provider_id=provider.id,
+                details={"replaced_by": new.id, "old_kid": old.kid, "new_kid": key.kid},
+            )
+        for status_list_id in sorted(lists):
+            status_lists.refresh(ctx, session, provider, status_list_id, signer, now)
+    return [Reissued(old.id, new.id) for old, new in zip(batch, new_records, strict=True)]

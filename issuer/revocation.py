@@ -1,0 +1,78 @@
+"""Revoking credentials: permanent, idempotent, and visible in the provider's status list at once.
+
+The reason is kept with the credential and shown on its public page and record; it never enters the status
+list (which only says *whether*) nor the audit log (free text may name a person).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from issuer import repository, status_lists
+from issuer.api_keys import Principal
+from issuer.context import IssuerContext
+from issuer.errors import ConfigurationError, NotFound
+from issuer.models import Credential, Provider
+
+
+class RevokeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(default="", max_length=500)
+
+
+@dataclass(frozen=True)
+class Revoked:
+    record: Credential
+    changed: bool
+
+
+def credential_uuid(reference: str) -> str:
+    """Accept a credential's id (its URL) or the UUID at its end."""
+    return reference.rstrip("/").rsplit("/", 1)[-1]
+
+
+def revoke(
+    ctx: IssuerContext,
+    provider: Provider,
+    reference: str,
+    reason: str,
+    actor: str,
+    *,
+    replaced_by: str | None = None,
+) -> Revoked:
+    """Revoke one of ``provider``'s credentials; a second revoke changes nothing. Raises :class:`NotFound`."""
+    assert provider.id is not None
+    now = datetime.now(UTC)
+    with ctx.db.write(serialize_on=provider.id) as session:
+        record = repository.provider_credential(session, provider.id, credential_uuid(reference))
+        if record is None:
+            raise NotFound("There is no such credential for this provider.")
+        if record.revoked_at is not None:
+            return Revoked(record, changed=False)
+        record.revoked_at = now
+        record.revocation_reason = reason.strip() or None
+        record.replaced_by = replaced_by
+        session.add(record)
+        if record.status_list_id is not None:
+            key = repository.active_signing_key(session, provider.id, now)
+            if key is None:
+                raise ConfigurationError(f"Provider '{provider.slug}' has no active signing key.")
+            signer = ctx.keys.signer(provider.slug, key.kid, key.alg)
+            status_lists.refresh(ctx, session, provider, record.status_list_id, signer, now)
+        repository.add_audit(
+            session,
+            actor=actor,
+            action="credential.revoked",
+            subject=ctx.urls.credential(record.id),
+            provider_id=provider.id,
+            details={"status_index": record.status_index, "reissued": replaced_by is not None},
+        )
+    return Revoked(record, changed=True)
+
+
+def revoke_for(ctx: IssuerContext, principal: Principal, reference: str, reason: str) -> Revoked:
+    principal.require("revoke")
+    return revoke(ctx, principal.provider, reference, reason, principal.actor)

@@ -1,0 +1,126 @@
+"""The programme's registry of accredited issuers: a JWS signed by the registry key, fetched and cached.
+
+The registry can live on any static host (or in a file). Its signature is checked against the one key the
+verifier is configured with (``VERIFIER_REGISTRY_KEY``); the algorithm is the key's own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from credentials.errors import CredentialError, InvalidKey
+from credentials.jose import parse_compact, verify_signature
+from credentials.keys import VerificationKey
+from verifier.remote import FetchError, fetch
+
+REGISTRY_MAX_BYTES = 1024 * 1024
+STATUSES = frozenset({"accredited", "suspended", "removed"})
+
+
+class RegistryUnavailable(Exception):
+    """The registry could not be fetched or did not verify, and no fresh copy is cached."""
+
+
+@dataclass(frozen=True)
+class RegistryEntry:
+    id: str
+    name: str | None
+    status: str
+    since: str | None
+
+
+@dataclass(frozen=True)
+class RegistrySnapshot:
+    name: str | None
+    entries: dict[str, RegistryEntry]
+    expires_at: float
+
+
+def load_registry_key(value: str) -> VerificationKey:
+    """Read ``VERIFIER_REGISTRY_KEY``: a public JWK as JSON, or the path of a file holding one."""
+    text = value.strip()
+    if not text.startswith("{"):
+        text = Path(text).read_text("utf-8")
+    try:
+        return VerificationKey.from_jwk(json.loads(text))
+    except (ValueError, InvalidKey) as exc:
+        raise ValueError(f"VERIFIER_REGISTRY_KEY is not a usable public JWK: {exc}") from exc
+
+
+def read_registry(token: str, key: VerificationKey) -> tuple[str | None, dict[str, RegistryEntry]]:
+    """Verify a registry token with ``key``; return its name and entries. Raises CredentialError, ValueError."""
+    jws = parse_compact(token.strip())
+    verify_signature(jws, key)
+    claims = jws.unverified_claims
+    issuers = claims.get("issuers")
+    if not isinstance(issuers, list):
+        raise ValueError("the registry has no 'issuers' list")
+    entries: dict[str, RegistryEntry] = {}
+    for item in issuers:
+        if not isinstance(item, Mapping) or not isinstance(item.get("id"), str):
+            raise ValueError("a registry entry has no id")
+        status = item.get("status")
+        if status not in STATUSES:
+            raise ValueError(f"a registry entry has an unknown status {str(status)[:20]!r}")
+        name, since = item.get("name"), item.get("since")
+        entries[str(item["id"]).rstrip("/")] = RegistryEntry(
+            id=str(item["id"]).rstrip("/"),
+            name=name if isinstance(name, str) else None,
+            status=str(status),
+            since=since if isinstance(since, str) else None,
+        )
+    name = claims.get("name")
+    return (name if isinstance(name, str) else None), entries
+
+
+class Registry:
+    def __init__(
+        self,
+        source: str,
+        key: VerificationKey,
+        client: httpx.AsyncClient,
+        *,
+        ttl: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.source = source
+        self._key = key
+        self._client = client
+        self._ttl = ttl
+        self._clock = clock
+        self._snapshot: RegistrySnapshot | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def last_known(self) -> RegistrySnapshot | None:
+        return self._snapshot
+
+    async def snapshot(self) -> RegistrySnapshot:
+        """The verified registry, fetched at most once per TTL. Raises :class:`RegistryUnavailable`."""
+        snapshot = self._snapshot
+        if snapshot is not None and self._clock() < snapshot.expires_at:
+            return snapshot
+        async with self._lock:
+            snapshot = self._snapshot
+            if snapshot is not None and self._clock() < snapshot.expires_at:
+                return snapshot
+            max_age: int | None = None
+            try:
+                if self.source.startswith(("http://", "https://")):
+                    fetched = await fetch(self._client, self.source, "application/jwt", REGISTRY_MAX_BYTES)
+                    token, max_age = fetched.body.decode("ascii"), fetched.max_age
+                else:
+                    token = Path(self.source).read_text("ascii")
+                name, entries = read_registry(token, self._key)
+            except (FetchError, OSError, UnicodeDecodeError, ValueError, CredentialError) as exc:
+                raise RegistryUnavailable(f"The issuer registry could not be read: {exc}") from exc
+            ttl = self._ttl if max_age is None else min(self._ttl, max_age)
+            self._snapshot = RegistrySnapshot(name, entries, self._clock() + ttl)
+            return self._snapshot

@@ -1,0 +1,139 @@
+"""Revocation status through W3C Bitstring Status Lists, fetched only from the credential issuer's own site.
+
+A list is itself a VC-JWT: it must be signed by a key the issuer publishes and name the same issuer. Lists are
+cached for their TTL (capped by ``VERIFIER_CACHE_TTL``), so checking a credential never tells the issuer which
+credential is being looked at. Anything that stops the status from being established raises
+:class:`StatusListError`, which the pipeline reports as *indeterminate* — never *valid*.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from credentials import status_list
+from credentials.errors import CredentialError
+from credentials.jose import parse_compact, verify_signature
+from credentials.ob3 import check_claims, issuer_id, validity_window
+from credentials.status_list import StatusListError
+from verifier.remote import FetchError, fetch, origin
+from verifier.trust import KeyResolver, KeysUnavailable
+
+LIST_MAX_BYTES = 512 * 1024
+PURPOSES = frozenset({"revocation", "suspension"})
+
+
+@dataclass(frozen=True)
+class StatusResult:
+    purpose: str
+    set: bool
+    list_url: str
+
+
+@dataclass
+class _CachedList:
+    bitstring: bytes
+    purpose: str
+    expires_at: float
+
+
+def _types(value: object) -> set[str]:
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, list):
+        return {item for item in value if isinstance(item, str)}
+    return set()
+
+
+class StatusChecker:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        resolver: KeyResolver,
+        *,
+        ttl: int,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._client = client
+        self._resolver = resolver
+        self._ttl = ttl
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._cache: dict[str, _CachedList] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def check(self, entry: object, issuer: str) -> StatusResult:
+        """Read the bit an entry points at. Raises :class:`StatusListError` if it cannot be established."""
+        if not isinstance(entry, Mapping) or status_list.ENTRY_TYPE not in _types(entry.get("type")):
+            raise StatusListError("The credential's status is not a BitstringStatusListEntry this verifier knows.")
+        purpose = entry.get("statusPurpose")
+        if purpose not in PURPOSES:
+            raise StatusListError(f"The status purpose {str(purpose)[:40]!r} is not supported.")
+        raw_index = entry.get("statusListIndex")
+        if not isinstance(raw_index, str) or not raw_index.isdigit() or len(raw_index) > 12:
+            raise StatusListError("The statusListIndex is not a decimal number.", "STATUS_RANGE_ERROR")
+        url = entry.get("statusListCredential")
+        if not isinstance(url, str) or origin(url) is None or origin(url) != origin(issuer):
+            # Only the issuer's own site may say whether its credential stands (and nothing else is contacted).
+            raise StatusListError("The status list is not on the issuer's own site; it was not fetched.")
+        listed = await self._list(url, issuer, str(purpose))
+        return StatusResult(str(purpose), status_list.bit(listed.bitstring, int(raw_index)), url)
+
+    async def _list(self, url: str, issuer: str, purpose: str) -> _CachedList:
+        cached = self._cache.get(url)
+        if cached is not None and self._clock() < cached.expires_at and cached.purpose == purpose:
+            return cached
+        async with self._locks.setdefault(url, asyncio.Lock()):
+            cached = self._cache.get(url)
+            if cached is not None and self._clock() < cached.expires_at and cached.purpose == purpose:
+                return cached
+            try:
+                fetched = await fetch(self._client, url, "application/vc+jwt, application/jwt", LIST_MAX_BYTES)
+            except FetchError as exc:
+                raise StatusListError(f"The status list could not be fetched: {exc.message}") from exc
+            bitstring, list_ttl = await self._read(fetched.body, issuer, purpose)
+            lifetimes = [self._ttl] + [value for value in (fetched.max_age, list_ttl) if value is not None]
+            cached = _CachedList(bitstring, purpose, self._clock() + min(lifetimes))
+            self._cache[url] = cached
+            return cached
+
+    async def _read(self, body: bytes, issuer: str, purpose: str) -> tuple[bytes, int | None]:
+        try:
+            jws = parse_compact(body.decode("ascii").strip())
+        except (UnicodeDecodeError, CredentialError) as exc:
+            raise StatusListError("The status list is not a well-formed VC-JWT.") from exc
+        claims = jws.unverified_claims
+        if claims.get("iss", issuer_id(claims)) != issuer:
+            raise StatusListError("The status list was not issued by the credential's issuer.")
+        try:
+            keys = await self._resolver.keys_for(issuer, jws.kid)
+        except KeysUnavailable as exc:
+            raise StatusListError(f"The issuer's keys could not be fetched: {exc}") from exc
+        key = keys.get(jws.kid) if jws.kid else None
+        if key is None or key.compromised_at is not None:
+            raise StatusListError("The status list is not signed by a usable key of the issuer.")
+        try:
+            verify_signature(jws, key)
+            check_claims(claims, jws.profile)
+        except CredentialError as exc:
+            raise StatusListError(f"The status list does not verify: {exc.message}") from exc
+        if status_list.LIST_TYPE not in _types(claims.get("type")):
+            raise StatusListError("The document is not a BitstringStatusListCredential.")
+        valid_from, valid_until = validity_window(claims)
+        now = self._wall_clock()
+        if (valid_from and valid_from.timestamp() > now + 60) or (valid_until and valid_until.timestamp() <= now):
+            raise StatusListError("The status list is outside its validity period.")
+        subject: Any = claims.get("credentialSubject")
+        if not isinstance(subject, Mapping) or subject.get("statusPurpose") != purpose:
+            raise StatusListError("The status list's purpose does not match the credential's entry.")
+        bitstring = status_list.decode(subject.get("encodedList"))
+        status_list.check_length(bitstring)
+        ttl = subject.get("ttl")
+        list_ttl = int(ttl) // 1000 if isinstance(ttl, int) and not isinstance(ttl, bool) and ttl >= 0 else None
+        return bitstring, list_ttl
