@@ -12,7 +12,7 @@ from issuer.errors import ConfigurationError
 
 
 class IssuerSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ISSUER_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="ISSUER_", extra="ignore", env_ignore_empty=True)
 
     data_dir: Path = Path("var")
     """Where the SQLite database and (unless ``keys_dir`` says otherwise) the private keys live."""

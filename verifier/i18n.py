@@ -32,6 +32,10 @@ TEXT: dict[str, dict[str, str]] = {
         "skipped": "pominięte",
         "unknown": "nieustalone",
         "programme": "Kompetencje jutra – Lublin inspiruje przyszłość",
+        "revoked": "Unieważnione",
+        "reason": "powód",
+        "replaced_by": "Zastąpione przez",
+        "registry": "Rejestr",
     },
     "en": {
         "title": "Credential verification",
@@ -58,6 +62,10 @@ TEXT: dict[str, dict[str, str]] = {
         "skipped": "skipped",
         "unknown": "unknown",
         "programme": "Kompetencje jutra – Lublin inspiruje przyszłość",
+        "revoked": "Revoked",
+        "reason": "reason",
+        "replaced_by": "Replaced by",
+        "registry": "Registry",
     },
 }
 
@@ -108,6 +116,10 @@ POLISH: dict[str, str] = {
     "expired": "Poświadczenie wygasło.",
     "not_yet_valid": "Poświadczenie nie jest jeszcze ważne.",
     "status_unavailable": "Podpis i wydawca zweryfikowane; nie udało się sprawdzić statusu unieważnienia.",
+    "revoked": "Wydawca unieważnił to poświadczenie.",
+    "suspended": "Wydawca zawiesił to poświadczenie.",
+    "key_compromised": "Klucz, którym podpisano poświadczenie, został zgłoszony jako przejęty; nie można mu ufać.",
+    "registry_unavailable": "Nie udało się odczytać rejestru zaufanych wydawców.",
     "not_found": "Wydawca nie ma takiego poświadczenia.",
     "credential_unavailable": "Nie udało się pobrać poświadczenia od wydawcy.",
     "internal_error": "Błąd wewnętrzny weryfikatora; spróbuj ponownie później.",

@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class VerifierSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="VERIFIER_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="VERIFIER_", extra="ignore", env_ignore_empty=True)
 
     public_url: str = "http://127.0.0.1:8001"
     trusted_issuers: Annotated[tuple[str, ...], NoDecode] = ()

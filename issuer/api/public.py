@@ -112,6 +112,7 @@ def credential(credential_id: str, request: Request, ctx: ContextDep) -> Respons
         "claims": claims,
         "links": ctx.urls.links(record.id),
         "record": record,
+        "replaced_by": ctx.urls.credential(record.replaced_by) if record.replaced_by else None,
         "t": MESSAGES[lang],
         "lang": lang,
     }
