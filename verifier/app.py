@@ -43,6 +43,11 @@ def build_verifier(settings: VerifierSettings, client: httpx.AsyncClient) -> Ver
     return Verifier(trust, resolver, status, client, leeway=settings.clock_leeway)
 
 
+async def refuse_plain_http(request: httpx.Request) -> None:
+    if request.url.scheme != "https":
+        raise httpx.UnsupportedProtocol(f"{request.url} is not https; VERIFIER_REQUIRE_HTTPS is set.")
+
+
 def _is_link(value: str) -> bool:
     return value.startswith(("http://", "https://"))
 
@@ -56,7 +61,8 @@ def create_app(settings: VerifierSettings | None = None, client: httpx.AsyncClie
     """Build the verifier. ``client`` is how it reaches issuers (tests hand in one bound to an issuer app)."""
     settings = settings or get_settings()
     own_client = client is None
-    http = client or httpx.AsyncClient(timeout=settings.http_timeout, follow_redirects=False)
+    hooks = {"request": [refuse_plain_http]} if settings.require_https else {}
+    http = client or httpx.AsyncClient(timeout=settings.http_timeout, follow_redirects=False, event_hooks=hooks)
     verifier = build_verifier(settings, http)
 
     @asynccontextmanager

@@ -23,6 +23,8 @@ class VerifierSettings(BaseSettings):
     """URL (or file path) of the programme's signed registry of accredited issuers."""
     registry_key: str | None = None
     """The registry's public JWK, as JSON or as the path of a file holding it."""
+    require_https: bool = False
+    """Refuse to contact issuers (keys, lists, credentials, registry) over plain HTTP; set it in production."""
     http_timeout: float = 5.0
     clock_leeway: int = 60
     """Seconds of clock skew tolerated on validFrom / validUntil."""
