@@ -149,6 +149,8 @@ def create_app(settings: VerifierSettings | None = None, client: httpx.AsyncClie
             "report": report,
             "checks": checks,
             "credential": report.credential if report else None,
+            "revocation": report.revocation if report else None,
+            "registry_name": report.issuer_name if report else None,
         }
         return templates.TemplateResponse(request, "verify.html", context, status_code=status)
 

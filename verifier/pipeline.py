@@ -113,7 +113,10 @@ class Verifier:
             report.failed("issuer", "untrusted_issuer", f"The issuer {issuer[:200]} is not trusted: {decision.reason}.")
             return
         report.issuer_name = decision.name
-        report.passed("issuer", f"{decision.name or issuer} is a trusted issuer.")
+        label = decision.name or (summarize(claims)["issuer"]["name"] or "").strip()[:200]
+        report.passed(
+            "issuer", f"{label} ({issuer}) is a trusted issuer." if label else f"{issuer} is a trusted issuer."
+        )
 
         if not await self._check_key_and_signature(report, jws, issuer):
             return
