@@ -29,7 +29,8 @@ _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]
 
 def format_datetime(moment: datetime) -> str:
     """Return ``moment`` as an RFC 3339 UTC date-time with second precision, e.g. ``2026-11-27T10:00:00Z``."""
-    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    moment = moment.astimezone(UTC)
+    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}Z"
 
 
 def parse_datetime(value: object) -> datetime:
@@ -85,7 +86,11 @@ def jwt_claims_for(credential: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _is_numeric_date(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return abs(value) < 2**53  # a huge integer is no date (and would overflow float arithmetic)
+    return isinstance(value, float) and math.isfinite(value)
 
 
 def check_claims(claims: Mapping[str, Any], profile: str) -> None:

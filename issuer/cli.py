@@ -265,7 +265,11 @@ def serve(
     """Serve the issuer API and pages."""
     import uvicorn
 
-    _context().load_signing_keys()  # refuse to start with an unreadable key, before binding the port
+    try:
+        _context().load_signing_keys()  # refuse to start with an unreadable key, before binding the port
+    except IssuerError as exc:
+        typer.secho(f"error: {exc.message}", err=True, fg="red")
+        raise typer.Exit(2) from exc
     uvicorn.run("issuer.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 

@@ -93,6 +93,14 @@ class CredentialRequest(BaseModel):
     allowDuplicate: bool = False
     """Issue even if this learner already holds an unrevoked credential for the achievement."""
 
+    @field_validator("validFrom", "validUntil")
+    @classmethod
+    def _plausible(cls, value: datetime | None) -> datetime | None:
+        # Keeps every date printable as RFC 3339 and far from the edges of datetime arithmetic.
+        if value is not None and not 1970 <= value.year <= 9000:
+            raise ValueError("must be a date between the years 1970 and 9000")
+        return value
+
 
 @dataclass(frozen=True)
 class Draft:

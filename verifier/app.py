@@ -116,7 +116,7 @@ def create_app(settings: VerifierSettings | None = None, client: httpx.AsyncClie
         else:
             try:
                 document = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 return _error(
                     400, "malformed_request", 'Send JSON {"credential": "<JWT>"} or a bare token as text/plain.'
                 )

@@ -57,5 +57,5 @@ async def fetch(client: httpx.AsyncClient, url: str, accept: str, limit: int) ->
                 if len(body) > limit:
                     raise FetchError(f"{url} sent more than {limit} bytes.")
             return Fetched(bytes(body), max_age(response.headers.get("cache-control", "")))
-    except httpx.HTTPError as exc:
-        raise FetchError(f"{url} could not be reached ({type(exc).__name__}).") from exc
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+        raise FetchError(f"{url[:200]} could not be reached ({type(exc).__name__}).") from exc

@@ -32,11 +32,14 @@ def _etag(body: bytes) -> str:
     return '"' + sha256_hex(body)[:32] + '"'
 
 
-def cacheable(request: Request, body: bytes, media_type: str, max_age: int) -> Response:
+def cacheable(
+    request: Request, body: bytes, media_type: str, max_age: int, vary: dict[str, str] | None = None
+) -> Response:
     """A response with ``Cache-Control`` and ``ETag`` that answers a matching ``If-None-Match`` with 304."""
     etag = _etag(body)
-    headers = {"Cache-Control": f"public, max-age={max_age}", "ETag": etag}
-    if etag in request.headers.get("if-none-match", ""):
+    headers = {"Cache-Control": f"public, max-age={max_age}", "ETag": etag, **(vary or {})}
+    wanted = {tag.strip().removeprefix("W/") for tag in request.headers.get("if-none-match", "").split(",")}
+    if etag in wanted or "*" in wanted:
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=media_type, headers=headers)
 
@@ -45,9 +48,13 @@ def _json(document: dict[str, Any]) -> bytes:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def _wants(request: Request, types: tuple[str, ...]) -> bool:
+VARY = {"Vary": "Accept"}
+
+
+def _wanted(request: Request, types: tuple[str, ...]) -> str | None:
+    """The first of ``types`` that the Accept header names (media types compare case-insensitively)."""
     accept = request.headers.get("accept", "").lower()
-    return any(media_type in accept for media_type in types)
+    return next((media_type for media_type in types if media_type in accept), None)
 
 
 @router.get("/healthz")
@@ -65,12 +72,12 @@ def jwks(request: Request, ctx: ContextDep) -> Response:
 def issuer_profile(slug: str, request: Request, ctx: ContextDep) -> Response:
     provider = get_provider(ctx, slug)
     profile = profile_document(ctx, provider, with_context=True)
-    if _wants(request, ("text/html",)):
+    if _wanted(request, ("text/html",)):
         lang = language(request)
         return templates.TemplateResponse(
-            request, "profile.html", {"profile": profile, "t": MESSAGES[lang], "lang": lang}
+            request, "profile.html", {"profile": profile, "t": MESSAGES[lang], "lang": lang}, headers=VARY
         )
-    return cacheable(request, _json(profile), "application/json", ctx.settings.jwks_max_age)
+    return cacheable(request, _json(profile), "application/json", ctx.settings.jwks_max_age, VARY)
 
 
 @router.get("/issuers/{slug}/did.json")
@@ -100,12 +107,13 @@ def _credential(ctx: ContextDep, credential_id: str) -> Credential:
 def credential(credential_id: str, request: Request, ctx: ContextDep) -> Response:
     """The credential: its JWT (``Accept: application/vc+jwt``), JSON, or the learner's public page."""
     record = _credential(ctx, credential_id)
-    if _wants(request, JWT_TYPES):
-        media_type = next(media for media in JWT_TYPES if media in request.headers.get("accept", ""))
-        return Response(record.jwt, media_type=media_type, headers={"Cache-Control": "no-cache"})
+    headers = {"Cache-Control": "no-cache", **VARY}
+    media_type = _wanted(request, JWT_TYPES)
+    if media_type is not None:
+        return Response(record.jwt, media_type=media_type, headers=headers)
     claims = record.claims()
-    if _wants(request, JSON_TYPES):
-        return Response(_json(claims), media_type="application/json", headers={"Cache-Control": "no-cache"})
+    if _wanted(request, JSON_TYPES):
+        return Response(_json(claims), media_type="application/json", headers=headers)
     lang = language(request)
     context = {
         "summary": summarize(claims),
@@ -116,7 +124,7 @@ def credential(credential_id: str, request: Request, ctx: ContextDep) -> Respons
         "t": MESSAGES[lang],
         "lang": lang,
     }
-    return templates.TemplateResponse(request, "credential.html", context, headers={"Cache-Control": "no-cache"})
+    return templates.TemplateResponse(request, "credential.html", context, headers=headers)
 
 
 @router.get("/credentials/{credential_id}/status")
