@@ -122,7 +122,7 @@ def check_header(header: Mapping[str, Any]) -> Profile:
     if extra:
         raise HeaderNotAllowed(f"The header member '{extra[0][:32]}' is not allowed.", member=extra[0][:32])
     kid = header.get("kid")
-    if kid is not None and (not isinstance(kid, str) or not 0 < len(kid) <= MAX_KID_LENGTH):
+    if "kid" in header and (not isinstance(kid, str) or not 0 < len(kid) <= MAX_KID_LENGTH):
         raise HeaderNotAllowed("The key id (kid) must be a short non-empty string.", member="kid")
     typ = header.get("typ")
     if not isinstance(typ, str):
@@ -130,7 +130,7 @@ def check_header(header: Mapping[str, Any]) -> Profile:
     cty = header.get("cty")
     # Media types compare case-insensitively (RFC 7515 §4.1.9).
     typ = typ.lower()
-    if cty is not None and cty != "vc":
+    if "cty" in header and cty != "vc":
         # cty "JWT" would announce a nested token, which is never followed.
         raise HeaderNotAllowed("The content type (cty) is not allowed.", member="cty")
     if typ == OB3_TYP:
@@ -156,10 +156,13 @@ def parse_compact(token: str) -> UnverifiedJWS:
     for segment, what in ((header_segment, "header"), (payload_segment, "payload")):
         if not segment:
             raise MalformedToken(f"The {what} is empty.", segment=what)
-    header = _json_object(b64url_decode(header_segment, "header"), "header")
-    profile = check_header(header)
-    claims = _json_object(b64url_decode(payload_segment, "payload"), "payload")
+    # The whole compact form is checked before anything in it is interpreted.
+    header_bytes = b64url_decode(header_segment, "header")
+    payload_bytes = b64url_decode(payload_segment, "payload")
     signature = b64url_decode(signature_segment, "signature")
+    header = _json_object(header_bytes, "header")
+    profile = check_header(header)
+    claims = _json_object(payload_bytes, "payload")
     return UnverifiedJWS(
         unverified_header=header,
         unverified_claims=claims,

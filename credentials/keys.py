@@ -153,7 +153,10 @@ class VerificationKey:
         if revoked is not None:
             # OpenID Federation's "revoked" JWK member: {"revoked_at": NumericDate, "reason": "compromised"}.
             at = revoked.get("revoked_at") if isinstance(revoked, Mapping) else None
-            compromised_at = int(at) if isinstance(at, int | float) and not isinstance(at, bool) else 0
+            if isinstance(at, int | float) and not isinstance(at, bool) and 0 <= at < 2**53:
+                compromised_at = int(at)
+            else:
+                compromised_at = 0  # an unreadable date still marks the key compromised
         return cls(
             kid=kid,
             alg=str(alg),

@@ -33,6 +33,14 @@ def _validator() -> Any:
     return jsonschema_rs.Draft201909Validator(achievement_credential_schema(), validate_formats=True)
 
 
+def field_name(path: Any) -> str:
+    """``["credentialSubject", "result", 0, "type"]`` → ``credentialSubject.result[0].type`` (root: ``(root)``)."""
+    name = ""
+    for part in path:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name or "(root)"
+
+
 def validate_credential(document: Mapping[str, Any]) -> None:
     """Raise :class:`SchemaInvalid` (with up to five located messages) unless ``document`` validates."""
     _raise_for(_validator(), document, "The credential does not match the Open Badges 3.0 schema.")
@@ -43,8 +51,7 @@ def _raise_for(validator: Any, document: Mapping[str, Any], message: str) -> Non
         return
     errors = []
     for error in validator.iter_errors(document):
-        location = "/" + "/".join(str(part) for part in error.instance_path)
-        errors.append(f"{location}: {error.message}")
+        errors.append(f"{field_name(error.instance_path)}: {error.message}")
         if len(errors) == MAX_REPORTED_ERRORS:
             break
     raise SchemaInvalid(message, errors=errors)

@@ -7,6 +7,7 @@ fields so that any Open Badges viewer shows them; the mapping is documented in `
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -17,9 +18,10 @@ from credentials.errors import SchemaInvalid
 from credentials.schema import validate_achievement
 from issuer import repository
 from issuer.context import IssuerContext
-from issuer.errors import InvalidInput
+from issuer.errors import InvalidInput, schema_fields
 from issuer.models import Achievement, Provider
 
+MAX_ACHIEVEMENT_BYTES = 6 * 1024
 EQF_URL = "https://europass.europa.eu/en/description-eight-eqf-levels"
 PRK_URL = "https://kwalifikacje.gov.pl/"
 
@@ -27,7 +29,7 @@ PRK_URL = "https://kwalifikacje.gov.pl/"
 class Criteria(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str | None = None
-    narrative: str | None = Field(default=None, max_length=10_000)
+    narrative: str | None = Field(default=None, max_length=2000)
 
 
 class MicroCredential(BaseModel):
@@ -56,7 +58,7 @@ class AchievementIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=300)
-    description: str = Field(min_length=1, max_length=10_000)
+    description: str = Field(min_length=1, max_length=2000)
     criteria: Criteria
     achievementType: str | None = None
     alignment: list[dict[str, Any]] | None = None
@@ -133,7 +135,7 @@ def _micro_credential_alignments(block: MicroCredential, achievement_url: str) -
             )
         )
     if block.workloadHours is not None:
-        hours = f"{block.workloadHours:g}"
+        hours = f"{block.workloadHours:f}".rstrip("0").rstrip(".")
         entries.append(
             _alignment("ext:NotionalWorkload", f"{hours} hours", f"{achievement_url}#workload", f"PT{hours}H")
         )
@@ -185,11 +187,19 @@ def build_achievement(payload: AchievementIn, provider: Provider, achievement_ur
         validate_achievement(document)
     except SchemaInvalid as exc:
         raise InvalidInput(
-            "The achievement does not match the Open Badges 3.0 schema.",
-            fields=[
-                {"field": error.split(":", 1)[0], "message": error.split(":", 1)[1].strip()} for error in exc.errors
-            ],
+            "The achievement does not match the Open Badges 3.0 schema.", fields=schema_fields(exc.errors)
         ) from exc
+    size = len(json.dumps(document, ensure_ascii=False).encode("utf-8"))
+    if size > MAX_ACHIEVEMENT_BYTES:
+        # Every credential embeds the achievement; it must leave room within the verifier's token limit.
+        raise InvalidInput(
+            f"The achievement is {size} bytes as JSON; at most {MAX_ACHIEVEMENT_BYTES} fit into a credential.",
+            fields=[
+                {"field": name, "message": "shorten it"}
+                for name in ("description", "criteria", "alignment")
+                if name in document
+            ],
+        )
     return document
 
 

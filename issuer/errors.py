@@ -50,3 +50,12 @@ class AlreadyExists(IssuerError):
 
 class AlreadyIssued(IssuerError):
     code = "already_issued"
+
+
+def schema_fields(errors: list[str], prefix: str = "") -> list[dict[str, str]]:
+    """Turn ``SchemaInvalid.errors`` (``"field: message"``) into ``fields`` entries, optionally under ``prefix``."""
+    fields = []
+    for error in errors:
+        field, _, message = error.partition(": ")
+        fields.append({"field": f"{prefix}.{field}" if prefix else field, "message": message})
+    return fields

@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from credentials.errors import SchemaInvalid
 from credentials.hashing import hash_email, sha256_hex
-from credentials.jose import Signer, encode_compact
+from credentials.jose import MAX_TOKEN_BYTES, Signer, encode_compact
 from credentials.ob3 import (
     CONTEXTS,
     CREDENTIAL_TYPES,
@@ -42,9 +42,11 @@ from issuer.errors import (
     IdempotencyConflict,
     InvalidInput,
     NotFound,
+    schema_fields,
 )
 from issuer.models import Achievement, Credential, IdempotencyKey, Provider
 from issuer.providers import profile_document
+from issuer.urls import Urls
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -85,9 +87,9 @@ class CredentialRequest(BaseModel):
     achievement: str = Field(min_length=1, max_length=500)
     """The achievement's id (its URL) or the UUID at its end."""
     recipient: Recipient
-    narrative: str | None = Field(default=None, max_length=10_000)
-    evidence: list[dict[str, Any]] | None = Field(default=None, max_length=50)
-    result: list[dict[str, Any]] | None = Field(default=None, max_length=50)
+    narrative: str | None = Field(default=None, max_length=2000)
+    evidence: list[dict[str, Any]] | None = Field(default=None, max_length=10)
+    result: list[dict[str, Any]] | None = Field(default=None, max_length=10)
     validFrom: AwareDatetime | None = None
     validUntil: AwareDatetime | None = None
     allowDuplicate: bool = False
@@ -270,7 +272,7 @@ def issue_credentials(
             replay = _replay(session, provider_id, idempotency_key, fingerprint)
             if replay is not None:
                 return [replay]
-        _refuse_duplicates(session, provider_id, requests, drafts)
+        _refuse_duplicates(session, ctx.urls, provider_id, requests, drafts)
         records = sign_and_store(ctx, session, provider, key.kid, signer, drafts, now, principal.actor)
         if idempotency_key is not None:
             session.add(
@@ -299,7 +301,7 @@ def _replay(session: Any, provider_id: int, key: str, fingerprint: str | None) -
 
 
 def _refuse_duplicates(
-    session: Any, provider_id: int, requests: Sequence[CredentialRequest], records: Sequence[Draft]
+    session: Any, urls: Urls, provider_id: int, requests: Sequence[CredentialRequest], records: Sequence[Draft]
 ) -> None:
     wanted = [
         record.recipient_key for request, record in zip(requests, records, strict=True) if not request.allowDuplicate
@@ -315,7 +317,7 @@ def _refuse_duplicates(
                 "This learner already holds an unrevoked credential for this achievement; "
                 "send allowDuplicate: true to issue another.",
                 fields=[{"field": where, "message": "already issued"}],
-                credential=existing[record.recipient_key],
+                credential=urls.credential(existing[record.recipient_key]),
             )
         if record.recipient_key in seen:
             raise AlreadyIssued(
@@ -347,17 +349,26 @@ def sign_and_store(
         document = dict(draft.document)
         document["credentialStatus"] = status_lists.status_entry(ctx, provider.slug, listed.number, index)
         document.update(jwt_claims_for(document))
+        prefix = "" if len(drafts) == 1 else f"rows[{row}]"
         try:
             validate_credential(document)
         except SchemaInvalid as exc:
-            prefix = "" if len(drafts) == 1 else f"rows[{row}]"
             raise InvalidInput(
-                "The credential would not match the Open Badges 3.0 schema.",
-                fields=[
-                    {"field": prefix + error.split(":", 1)[0], "message": error.split(":", 1)[1].strip()}
-                    for error in exc.errors
-                ],
+                "The credential would not match the Open Badges 3.0 schema.", fields=schema_fields(exc.errors, prefix)
             ) from exc
+        token = encode_compact(document, signer)
+        if len(token) > MAX_TOKEN_BYTES:
+            subject = document.get("credentialSubject", {})
+            present = [name for name in ("narrative", "result") if name in subject] + ["evidence"] * (
+                "evidence" in document
+            )
+            raise InvalidInput(
+                f"The signed credential would be {len(token)} bytes; verifiers accept at most {MAX_TOKEN_BYTES}.",
+                fields=[
+                    {"field": f"{prefix}.{name}" if prefix else name, "message": "shorten it"}
+                    for name in present or ["achievement"]
+                ],
+            )
         valid_until = document.get("validUntil")
         records.append(
             Credential(
@@ -365,7 +376,7 @@ def sign_and_store(
                 provider_id=provider.id,
                 achievement_id=draft.achievement_id,
                 kid=kid,
-                jwt=encode_compact(document, signer),
+                jwt=token,
                 recipient_key=draft.recipient_key,
                 issued_at=now,
                 valid_until=parse_datetime(valid_until) if valid_until else None,
