@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from sqlmodel import Session
+
+from credentials.jose import Signer
 from issuer import repository
 from issuer.db import Database, make_engine
 from issuer.errors import ConfigurationError
 from issuer.keystore import KeyStore
+from issuer.models import Provider
 from issuer.settings import IssuerSettings
 from issuer.urls import QR_MAX_BYTES, Urls
 
@@ -46,6 +51,15 @@ class IssuerContext:
         for key in keys:
             self.keys.signer(slugs[key.provider_id], key.kid, key.alg)
         return len(keys)
+
+    def signer_for(self, session: Session, provider: Provider, now: datetime) -> tuple[str, Signer]:
+        """The provider's signing key id and signer as of ``now``; call it inside the write transaction, so a
+        key marked compromised meanwhile is never used. Raises :class:`ConfigurationError` when there is none."""
+        assert provider.id is not None
+        key = repository.active_signing_key(session, provider.id, now)
+        if key is None:
+            raise ConfigurationError(f"Provider '{provider.slug}' has no active signing key.")
+        return key.kid, self.keys.signer(provider.slug, key.kid, key.alg)
 
     def close(self) -> None:
         self.db.engine.dispose()

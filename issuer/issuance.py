@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from credentials.errors import SchemaInvalid
 from credentials.hashing import hash_email, sha256_hex
-from credentials.jose import MAX_TOKEN_BYTES, Signer, encode_compact
+from credentials.jose import MAX_TOKEN_BYTES, encode_compact
 from credentials.ob3 import (
     CONTEXTS,
     CREDENTIAL_TYPES,
@@ -38,7 +38,6 @@ from issuer.api_keys import Principal
 from issuer.context import IssuerContext
 from issuer.errors import (
     AlreadyIssued,
-    ConfigurationError,
     IdempotencyConflict,
     InvalidInput,
     NotFound,
@@ -243,10 +242,6 @@ def issue_credentials(
                         fields=[{"field": where, "message": "not found"}],
                     )
                 achievements[reference] = found
-        key = repository.active_signing_key(session, provider_id, now)
-    if key is None:
-        raise ConfigurationError(f"Provider '{provider.slug}' has no active signing key.")
-    signer = ctx.keys.signer(provider.slug, key.kid, key.alg)
     issuer = profile_document(ctx, provider, with_context=False)
 
     drafts = []
@@ -273,7 +268,7 @@ def issue_credentials(
             if replay is not None:
                 return [replay]
         _refuse_duplicates(session, ctx.urls, provider_id, requests, drafts)
-        records = sign_and_store(ctx, session, provider, key.kid, signer, drafts, now, principal.actor)
+        records = sign_and_store(ctx, session, provider, drafts, now, principal.actor)
         if idempotency_key is not None:
             session.add(
                 IdempotencyKey(
@@ -331,8 +326,6 @@ def sign_and_store(
     ctx: IssuerContext,
     session: Session,
     provider: Provider,
-    kid: str,
-    signer: Signer,
     drafts: Sequence[Draft],
     now: datetime,
     actor: str,
@@ -343,6 +336,7 @@ def sign_and_store(
     credential would not match the OB 3.0 schema, which rolls the whole batch back.
     """
     assert provider.id is not None
+    kid, signer = ctx.signer_for(session, provider, now)
     slots = status_lists.allocate(ctx, session, provider, len(drafts), signer)
     records = []
     for row, (draft, (listed, index)) in enumerate(zip(drafts, slots, strict=True)):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from issuer import repository
+from issuer import repository, status_lists
 from issuer.context import IssuerContext
 from issuer.errors import InvalidInput, NotFound
 from issuer.models import Provider, SigningKey
@@ -30,8 +30,9 @@ class KeyState:
 
 def states(keys: list[SigningKey], now: datetime) -> list[KeyState]:
     """Each key with its lifecycle state as of ``now``."""
-    activated = [key for key in keys if key.status == "active" and key.activates_at <= now]
-    signing = max(activated, key=lambda key: (key.activates_at, key.id or 0), default=None)
+    activated = [key for key in keys if key.activates_at <= now]
+    newest = max(activated, key=lambda key: (key.activates_at, key.id or 0), default=None)
+    signing = newest if newest is not None and newest.status == "active" else None
     result = []
     for key in keys:
         if key.status == "compromised":
@@ -101,7 +102,14 @@ def compromise(ctx: IssuerContext, slug: str, kid: str, actor: str = "cli") -> S
         session.add(key)
         repository.add_audit(session, actor=actor, action="key.compromised", subject=kid, provider_id=provider.id)
         session.flush()
+        replacement = None
         if repository.active_signing_key(session, provider.id, now) is None:
             # Waiting for verifiers to cache a new key matters less than never signing with a known-bad one.
-            return _new_key(ctx, session, provider, now, actor, "compromise")
-    return None
+            replacement = _new_key(ctx, session, provider, now, actor, "compromise")
+            session.flush()
+        # Lists signed with the bad key would be refused by verifiers: re-sign them all with a good one.
+        _, signer = ctx.signer_for(session, provider, now)
+        for listed in status_lists.provider_lists(session, provider.id):
+            assert listed.id is not None
+            status_lists.refresh(ctx, session, provider, listed.id, signer, now)
+    return replacement

@@ -15,7 +15,6 @@ from sqlmodel import col, select
 from credentials.ob3 import NUMERIC_DATE_CLAIMS
 from issuer import repository, status_lists
 from issuer.context import IssuerContext
-from issuer.errors import ConfigurationError
 from issuer.issuance import Draft, sign_and_store
 from issuer.models import Credential, Provider
 from issuer.providers import get_provider
@@ -66,11 +65,8 @@ def _reissue_batch(ctx: IssuerContext, provider: Provider, batch: list[Credentia
         document["id"] = ctx.urls.credential(new_id)
         drafts.append(Draft(new_id, document, record.achievement_id, record.recipient_key))
     with ctx.db.write(serialize_on=provider.id) as session:
-        key = repository.active_signing_key(session, provider.id, now)
-        if key is None:
-            raise ConfigurationError(f"Provider '{provider.slug}' has no active signing key.")
-        signer = ctx.keys.signer(provider.slug, key.kid, key.alg)
-        new_records = sign_and_store(ctx, session, provider, key.kid, signer, drafts, now, actor)
+        new_records = sign_and_store(ctx, session, provider, drafts, now, actor)
+        _, signer = ctx.signer_for(session, provider, now)
         lists = set()
         for old, new in zip(batch, new_records, strict=True):
             current = session.get(Credential, old.id)
@@ -88,7 +84,7 @@ def _reissue_batch(ctx: IssuerContext, provider: Provider, batch: list[Credentia
                 action="credential.reissued",
                 subject=ctx.urls.credential(old.id),
                 provider_id=provider.id,
-                details={"replaced_by": new.id, "old_kid": old.kid, "new_kid": key.kid},
+                details={"replaced_by": new.id, "old_kid": old.kid, "new_kid": new.kid},
             )
         for status_list_id in sorted(lists):
             status_lists.refresh(ctx, session, provider, status_list_id, signer, now)

@@ -45,15 +45,18 @@ def signing_keys(session: Session, provider_id: int | None = None) -> Sequence[S
 
 
 def active_signing_key(session: Session, provider_id: int, now: datetime) -> SigningKey | None:
-    """The newest active key whose activation time has come."""
+    """The key that signs now: the most recently activated one, unless it is compromised.
+
+    Retirement is for good: compromising the current key never hands signing back to a key it replaced.
+    """
     query = (
         select(SigningKey)
         .where(SigningKey.provider_id == provider_id)
-        .where(SigningKey.status == "active")
         .where(col(SigningKey.activates_at) <= now)
         .order_by(col(SigningKey.activates_at).desc(), col(SigningKey.id).desc())
     )
-    return session.exec(query).first()
+    newest = session.exec(query).first()
+    return newest if newest is not None and newest.status == "active" else None
 
 
 def achievement(session: Session, provider_id: int, achievement_id: str) -> Achievement | None:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from issuer import repository, status_lists
 from issuer.api_keys import Principal
 from issuer.context import IssuerContext
-from issuer.errors import ConfigurationError, NotFound
+from issuer.errors import NotFound
 from issuer.models import Credential, Provider
 
 
@@ -57,10 +57,7 @@ def revoke(
         record.replaced_by = replaced_by
         session.add(record)
         if record.status_list_id is not None:
-            key = repository.active_signing_key(session, provider.id, now)
-            if key is None:
-                raise ConfigurationError(f"Provider '{provider.slug}' has no active signing key.")
-            signer = ctx.keys.signer(provider.slug, key.kid, key.alg)
+            _, signer = ctx.signer_for(session, provider, now)
             status_lists.refresh(ctx, session, provider, record.status_list_id, signer, now)
         repository.add_audit(
             session,

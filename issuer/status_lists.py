@@ -148,3 +148,8 @@ def refresh(
 def published_list(session: Session, provider_id: int, number: int) -> StatusList | None:
     query = select(StatusList).where(StatusList.provider_id == provider_id, StatusList.number == number)
     return session.exec(query).first()
+
+
+def provider_lists(session: Session, provider_id: int) -> list[StatusList]:
+    query = select(StatusList).where(StatusList.provider_id == provider_id).order_by(col(StatusList.number))
+    return list(session.exec(query).all())

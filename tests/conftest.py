@@ -35,7 +35,10 @@ VERIFIER_URL = "http://verifier.test"
 TEST_ONLY_PASSPHRASE = "test-only-passphrase-not-a-secret"
 POSTGRES_URL = os.environ.get("ODZNAKA_TEST_POSTGRES_URL")
 
-BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+# ODZNAKA_TEST_BACKENDS=postgresql runs the database-backed tests on PostgreSQL only (CI's second pass).
+BACKENDS = os.environ.get("ODZNAKA_TEST_BACKENDS", "sqlite,postgresql" if POSTGRES_URL else "sqlite").split(",")
+if "postgresql" in BACKENDS and not POSTGRES_URL:
+    raise RuntimeError("ODZNAKA_TEST_BACKENDS names postgresql but ODZNAKA_TEST_POSTGRES_URL is not set")
 
 
 @pytest.fixture(scope="session")

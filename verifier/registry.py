@@ -41,6 +41,7 @@ class RegistrySnapshot:
     name: str | None
     entries: dict[str, RegistryEntry]
     expires_at: float
+    issued_at: int = 0
 
 
 def load_registry_key(value: str) -> VerificationKey:
@@ -54,8 +55,8 @@ def load_registry_key(value: str) -> VerificationKey:
         raise ValueError(f"VERIFIER_REGISTRY_KEY is not a usable public JWK: {exc}") from exc
 
 
-def read_registry(token: str, key: VerificationKey) -> tuple[str | None, dict[str, RegistryEntry]]:
-    """Verify a registry token with ``key``; return its name and entries. Raises CredentialError, ValueError."""
+def read_registry(token: str, key: VerificationKey) -> tuple[str | None, dict[str, RegistryEntry], int]:
+    """Verify a registry token with ``key``; return name, entries and ``iat``. Raises CredentialError, ValueError."""
     jws = parse_compact(token.strip())
     verify_signature(jws, key)
     claims = jws.unverified_claims
@@ -77,7 +78,9 @@ def read_registry(token: str, key: VerificationKey) -> tuple[str | None, dict[st
             since=since if isinstance(since, str) else None,
         )
     name = claims.get("name")
-    return (name if isinstance(name, str) else None), entries
+    iat = claims.get("iat")
+    issued_at = iat if isinstance(iat, int) and not isinstance(iat, bool) else 0
+    return (name if isinstance(name, str) else None), entries, issued_at
 
 
 class Registry:
@@ -118,9 +121,13 @@ class Registry:
                     token, max_age = fetched.body.decode("ascii"), fetched.max_age
                 else:
                     token = Path(self.source).read_text("ascii")
-                name, entries = read_registry(token, self._key)
+                name, entries, issued_at = read_registry(token, self._key)
             except (FetchError, OSError, UnicodeDecodeError, ValueError, CredentialError) as exc:
                 raise RegistryUnavailable(f"The issuer registry could not be read: {exc}") from exc
             ttl = self._ttl if max_age is None else min(self._ttl, max_age)
-            self._snapshot = RegistrySnapshot(name, entries, self._clock() + ttl)
+            if snapshot is not None and issued_at < snapshot.issued_at:
+                # An older registry than the one already verified is a replay (say, from before a suspension):
+                # keep the newer one.
+                name, entries, issued_at = snapshot.name, snapshot.entries, snapshot.issued_at
+            self._snapshot = RegistrySnapshot(name, entries, self._clock() + ttl, issued_at)
             return self._snapshot

@@ -76,7 +76,7 @@ class StatusChecker:
         if purpose not in PURPOSES:
             raise StatusListError(f"The status purpose {str(purpose)[:40]!r} is not supported.")
         raw_index = entry.get("statusListIndex")
-        if not isinstance(raw_index, str) or not raw_index.isdigit() or len(raw_index) > 12:
+        if not isinstance(raw_index, str) or not (raw_index.isascii() and raw_index.isdecimal()) or len(raw_index) > 12:
             raise StatusListError("The statusListIndex is not a decimal number.", "STATUS_RANGE_ERROR")
         url = entry.get("statusListCredential")
         if not isinstance(url, str) or origin(url) is None or origin(url) != origin(issuer):
