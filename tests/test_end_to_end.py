@@ -21,7 +21,7 @@ def decode_qr(png: bytes) -> str:
 
 def path_of(url: str) -> str:
     assert url.startswith(ISSUER_URL)
-    return url[len(ISSUER_URL):]
+    return url[len(ISSUER_URL) :]
 
 
 def test_issue_scan_and_verify(
@@ -42,7 +42,15 @@ def test_issue_scan_and_verify(
     api = verifier.post("/api/v1/verify", json={"credential": issued["jwt"]}).json()
     assert api["verdict"] == "valid", api
     assert [check["id"] for check in api["checks"]] == [
-        "format", "header", "issuer", "key", "signature", "claims", "schema", "validity", "status",
+        "format",
+        "header",
+        "issuer",
+        "key",
+        "signature",
+        "claims",
+        "schema",
+        "validity",
+        "status",
     ]
     assert api["credential"]["learner"]["name"] == "Anna Nowak"
     assert api["credential"]["issuer"]["id"] == provider.issuer_id

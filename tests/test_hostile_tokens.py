@@ -76,7 +76,7 @@ def assert_invalid(verifier: TestClient, token: str, code: str, check_id: str) -
     assert ids == list(CHECKS), ids
     position = ids.index(check_id)
     assert all(check["status"] == "passed" for check in report["checks"][:position]), report
-    assert all(check["status"] == "skipped" for check in report["checks"][position + 1:]), report
+    assert all(check["status"] == "skipped" for check in report["checks"][position + 1 :]), report
     return report
 
 
@@ -161,7 +161,11 @@ def test_alg_none_without_kid_or_typ(verifier: TestClient, claims: dict[str, Any
 
 @pytest.mark.parametrize("alg", ["HS256", "HS384", "HS512"])
 def test_hmac_signed_with_the_public_key_as_secret(
-    verifier: TestClient, issuer: TestClient, provider: ProviderFixture, claims: dict[str, Any], header: dict[str, Any],
+    verifier: TestClient,
+    issuer: TestClient,
+    provider: ProviderFixture,
+    claims: dict[str, Any],
+    header: dict[str, Any],
     alg: str,
 ) -> None:
     import hashlib
@@ -177,9 +181,7 @@ def test_hmac_signed_with_the_public_key_as_secret(
 
 
 @pytest.mark.parametrize("alg", ["RS256", "ES256"])
-def test_alg_swapped_on_an_eddsa_key(
-    verifier: TestClient, signer: Signer, claims: dict[str, Any], alg: str
-) -> None:
+def test_alg_swapped_on_an_eddsa_key(verifier: TestClient, signer: Signer, claims: dict[str, Any], alg: str) -> None:
     report = assert_invalid(verifier, forge(signer, claims, alg=alg), "unsupported_algorithm", "key")
     assert "EdDSA" in first_failure(report)["message"]
 
@@ -272,9 +274,7 @@ def test_cty_vc_is_accepted(verifier: TestClient, signer: Signer, claims: dict[s
         '{"alg":"EdDSA","kid":"KID","typ":"JWT","typ":"vc+jwt"}',
     ],
 )
-def test_duplicate_header_member(
-    verifier: TestClient, signer: Signer, claims: dict[str, Any], raw_header: str
-) -> None:
+def test_duplicate_header_member(verifier: TestClient, signer: Signer, claims: dict[str, Any], raw_header: str) -> None:
     forged = signed(signer, raw_header.replace("KID", signer.kid), claims)
     assert_invalid(verifier, forged, "header_not_allowed", "header")
 
@@ -340,7 +340,10 @@ def test_kid_of_another_provider(
 
 
 def test_key_of_provider_a_claiming_provider_b(
-    verifier_factory: Any, issuer: TestClient, ctx: IssuerContext, provider: ProviderFixture,
+    verifier_factory: Any,
+    issuer: TestClient,
+    ctx: IssuerContext,
+    provider: ProviderFixture,
     achievement: dict[str, Any],
 ) -> None:
     provider_b = add_provider(ctx, "provider-b", name="Provider B")
@@ -348,7 +351,8 @@ def test_key_of_provider_a_claiming_provider_b(
     signer_a = provider_signer(issuer, ctx, provider)
     # A credential that is genuinely B's in every field (issued by B), re-signed with A's key.
     achievement_b = issuer.post(
-        "/api/v1/achievements", json={k: achievement[k] for k in ("name", "description", "criteria")},
+        "/api/v1/achievements",
+        json={k: achievement[k] for k in ("name", "description", "criteria")},
         headers=provider_b.headers,
     )
     assert achievement_b.status_code == 201, achievement_b.text
@@ -371,8 +375,9 @@ def test_padding_in_a_segment(verifier: TestClient, token: str) -> None:
     assert_invalid(verifier, f"{header}.{payload}.{signature}==", "malformed", "format")
     padded_header = segment(b64url_decode(header, "header") + b" ")  # make the header need padding
     if len(padded_header) % 4:
-        assert_invalid(verifier, f"{padded_header}{'=' * (-len(padded_header) % 4)}.{payload}.{signature}",
-                       "malformed", "format")
+        assert_invalid(
+            verifier, f"{padded_header}{'=' * (-len(padded_header) % 4)}.{payload}.{signature}", "malformed", "format"
+        )
     assert_invalid(verifier, f"{header}.{payload}=.{signature}", "malformed", "format")
 
 
@@ -483,12 +488,25 @@ def test_empty_header_or_payload(verifier: TestClient, token: str) -> None:
 
 @pytest.mark.parametrize(
     "payload",
-    ["[]", '"credential"', "1", "null", "true", "[{}]", '{"a":NaN}', '{"nbf":Infinity}', '{"nbf":-Infinity}', "NaN",
-     '{"a":1', '{"a":1}x', "", '{"a":1,"a":2}', '{"credentialSubject":{"id":"x","id":"y"}}'],
+    [
+        "[]",
+        '"credential"',
+        "1",
+        "null",
+        "true",
+        "[{}]",
+        '{"a":NaN}',
+        '{"nbf":Infinity}',
+        '{"nbf":-Infinity}',
+        "NaN",
+        '{"a":1',
+        '{"a":1}x',
+        "",
+        '{"a":1,"a":2}',
+        '{"credentialSubject":{"id":"x","id":"y"}}',
+    ],
 )
-def test_payload_that_is_not_a_strict_json_object(
-    verifier: TestClient, signer: Signer, payload: str
-) -> None:
+def test_payload_that_is_not_a_strict_json_object(verifier: TestClient, signer: Signer, payload: str) -> None:
     assert_invalid(verifier, forge_raw(signer, payload), "malformed", "format")
 
 
@@ -572,8 +590,9 @@ def test_flipped_signature_bit(verifier: TestClient, token: str) -> None:
     assert_invalid(verifier, f"{header}.{payload}.{b64url_encode(bytes(raw))}", "bad_signature", "signature")
 
 
-def test_signature_of_another_token(verifier: TestClient, issuer: TestClient, provider: ProviderFixture,
-                                    achievement: dict[str, Any], token: str) -> None:
+def test_signature_of_another_token(
+    verifier: TestClient, issuer: TestClient, provider: ProviderFixture, achievement: dict[str, Any], token: str
+) -> None:
     other = issue(issuer, provider, achievement, allowDuplicate=True)["jwt"]
     header, payload, _ = token.split(".")
     assert_invalid(verifier, f"{header}.{payload}.{other.split('.')[2]}", "bad_signature", "signature")
@@ -644,7 +663,9 @@ def test_iss_differs_from_issuer_id(verifier: TestClient, signer: Signer, claims
 
 def test_jti_differs_from_id(verifier: TestClient, signer: Signer, claims: dict[str, Any]) -> None:
     report = assert_invalid(
-        verifier, forge(signer, {**claims, "jti": f"{ISSUER_URL}/credentials/{uuid.uuid4()}"}), "claims_mismatch",
+        verifier,
+        forge(signer, {**claims, "jti": f"{ISSUER_URL}/credentials/{uuid.uuid4()}"}),
+        "claims_mismatch",
         "claims",
     )
     assert "jti" in first_failure(report)["message"]
@@ -664,11 +685,10 @@ def test_sub_without_subject_id(verifier: TestClient, signer: Signer, claims: di
 
 
 @pytest.mark.parametrize("delta", [1, -1, 3600, -86400])
-def test_nbf_differs_from_valid_from(
-    verifier: TestClient, signer: Signer, claims: dict[str, Any], delta: int
-) -> None:
-    report = assert_invalid(verifier, forge(signer, {**claims, "nbf": claims["nbf"] + delta}), "claims_mismatch",
-                            "claims")
+def test_nbf_differs_from_valid_from(verifier: TestClient, signer: Signer, claims: dict[str, Any], delta: int) -> None:
+    report = assert_invalid(
+        verifier, forge(signer, {**claims, "nbf": claims["nbf"] + delta}), "claims_mismatch", "claims"
+    )
     assert "nbf" in first_failure(report)["message"]
 
 
@@ -680,8 +700,9 @@ def test_nbf_without_valid_from(verifier: TestClient, signer: Signer, claims: di
 
 def test_exp_without_valid_until(verifier: TestClient, signer: Signer, claims: dict[str, Any]) -> None:
     assert "validUntil" not in claims
-    report = assert_invalid(verifier, forge(signer, {**claims, "exp": claims["nbf"] + 86400 * 365}),
-                            "claims_mismatch", "claims")
+    report = assert_invalid(
+        verifier, forge(signer, {**claims, "exp": claims["nbf"] + 86400 * 365}), "claims_mismatch", "claims"
+    )
     assert "exp" in first_failure(report)["message"]
 
 
@@ -712,17 +733,14 @@ def test_missing_iss_in_typ_jwt(verifier: TestClient, signer: Signer, claims: di
 
 
 @pytest.mark.parametrize("valid_from", ["2024-13-01T00:00:00Z", "2024-02-30T10:00:00Z", "yesterday", 1700000000])
-def test_unreadable_valid_from(
-    verifier: TestClient, signer: Signer, claims: dict[str, Any], valid_from: Any
-) -> None:
+def test_unreadable_valid_from(verifier: TestClient, signer: Signer, claims: dict[str, Any], valid_from: Any) -> None:
     assert_invalid(verifier, forge(signer, {**claims, "validFrom": valid_from}), "claims_mismatch", "claims")
 
 
 def test_legacy_vc_1_1_token(verifier: TestClient, signer: Signer, claims: dict[str, Any]) -> None:
     credential = {name: value for name, value in claims.items() if name not in ("iss", "jti", "sub", "nbf")}
     credential["@context"] = ["https://www.w3.org/2018/credentials/v1"]
-    legacy = {"iss": claims["iss"], "jti": claims["jti"], "sub": claims["sub"], "nbf": claims["nbf"],
-              "vc": credential}
+    legacy = {"iss": claims["iss"], "jti": claims["jti"], "sub": claims["sub"], "nbf": claims["nbf"], "vc": credential}
     report = assert_invalid(verifier, forge(signer, legacy), "legacy_format", "claims")
     assert "1.1" in first_failure(report)["message"]
 
@@ -744,8 +762,15 @@ def test_unknown_issuer_on_the_trusted_host(verifier: TestClient, signer: Signer
     assert_invalid(verifier, forge(signer, forged), "untrusted_issuer", "issuer")
 
 
-@pytest.mark.parametrize("iss", [f"{ISSUER_URL}/issuers/wsei/", f"{ISSUER_URL.upper()}/issuers/wsei",
-                                 f"{ISSUER_URL}/issuers/WSEI", f"{ISSUER_URL}/issuers/wsei#x"])
+@pytest.mark.parametrize(
+    "iss",
+    [
+        f"{ISSUER_URL}/issuers/wsei/",
+        f"{ISSUER_URL.upper()}/issuers/wsei",
+        f"{ISSUER_URL}/issuers/WSEI",
+        f"{ISSUER_URL}/issuers/wsei#x",
+    ],
+)
 def test_issuer_id_lookalikes_are_not_trusted(
     verifier: TestClient, signer: Signer, claims: dict[str, Any], iss: str
 ) -> None:
@@ -756,8 +781,15 @@ def test_issuer_id_lookalikes_are_not_trusted(
 
 @pytest.mark.parametrize(
     "breakage",
-    ["no-criteria", "no-achievement-type", "type-missing-openbadge", "name-not-string", "issuer-no-type",
-     "subject-type-wrong", "context-order"],
+    [
+        "no-criteria",
+        "no-achievement-type",
+        "type-missing-openbadge",
+        "name-not-string",
+        "issuer-no-type",
+        "subject-type-wrong",
+        "context-order",
+    ],
 )
 def test_schema_invalid_credential_correctly_signed(
     verifier: TestClient, signer: Signer, claims: dict[str, Any], breakage: str
@@ -809,8 +841,12 @@ GARBAGE: list[tuple[str, dict[str, Any], int, str | None]] = [
     ("foreign-link", {"json": {"credential": "https://evil.example/credentials/1"}}, INVALID, "untrusted_issuer"),
     ("broken-ipv6-link", {"json": {"credential": "http://[::1/credentials/1"}}, INVALID, "untrusted_issuer"),
     ("userinfo-link", {"json": {"credential": "http://user@issuer.test/credentials/1"}}, INVALID, "untrusted_issuer"),
-    ("unknown-credential-link", {"json": {"credential": f"{ISSUER_URL}/credentials/{uuid.UUID(int=0)}"}}, INVALID,
-     "not_found"),
+    (
+        "unknown-credential-link",
+        {"json": {"credential": f"{ISSUER_URL}/credentials/{uuid.UUID(int=0)}"}},
+        INVALID,
+        "not_found",
+    ),
     ("number", {"json": {"credential": 5}}, 422, None),
     ("null", {"json": {"credential": None}}, 422, None),
     ("list", {"json": {"credential": ["e30.e30.e30"]}}, 422, None),
@@ -825,14 +861,26 @@ GARBAGE: list[tuple[str, dict[str, Any], int, str | None]] = [
     ("not-json", {"content": b"{", "headers": {"content-type": "application/json"}}, 400, None),
     ("empty-json-body", {"content": b"", "headers": {"content-type": "application/json"}}, 400, None),
     ("not-utf8", {"content": b"\xff\xfe\x00", "headers": {"content-type": "application/json"}}, 400, None),
-    ("form-encoded", {"content": b"credential=e30.e30.e30",
-                      "headers": {"content-type": "application/x-www-form-urlencoded"}}, 400, None),
+    (
+        "form-encoded",
+        {"content": b"credential=e30.e30.e30", "headers": {"content-type": "application/x-www-form-urlencoded"}},
+        400,
+        None,
+    ),
     ("too-large", {"json": {"credential": "A" * (MAX_BODY_BYTES + 1)}}, 413, None),
     ("text-empty", {"content": b"", "headers": {"content-type": "text/plain"}}, INVALID, "malformed"),
-    ("text-garbage", {"content": b"nie token", "headers": {"content-type": "text/plain; charset=utf-8"}},
-     INVALID, "malformed"),
-    ("text-json", {"content": b'{"credential": "e30.e30.e30"}', "headers": {"content-type": "text/plain"}},
-     INVALID, "malformed"),
+    (
+        "text-garbage",
+        {"content": b"nie token", "headers": {"content-type": "text/plain; charset=utf-8"}},
+        INVALID,
+        "malformed",
+    ),
+    (
+        "text-json",
+        {"content": b'{"credential": "e30.e30.e30"}', "headers": {"content-type": "text/plain"}},
+        INVALID,
+        "malformed",
+    ),
     ("text-deep", {"content": b"[" * 50_000, "headers": {"content-type": "text/plain"}}, INVALID, "malformed"),
     ("text-not-utf8", {"content": b"\xc3\x28", "headers": {"content-type": "text/plain"}}, 400, None),
 ]

@@ -126,7 +126,8 @@ class PartnerHost:
         self.requests.append(url)
         if url == JWKS_URL:
             return httpx.Response(
-                200, json={"keys": self.jwks},
+                200,
+                json={"keys": self.jwks},
                 headers={"content-type": "application/jwk-set+json", "cache-control": "public, max-age=600"},
             )
         if url in self.documents:
@@ -202,8 +203,12 @@ PROFILES = [
 @pytest.mark.parametrize(("typ", "with_nbf"), PROFILES)
 @pytest.mark.parametrize("jwks_iss", [True, False], ids=["jwks-with-iss", "jwks-without-iss"])
 def test_third_party_credential_is_valid(
-    make_verifier: Any, signers: dict[str, tuple[PrivateKeySigner, dict[str, Any]]], alg: str, typ: str,
-    with_nbf: bool, jwks_iss: bool,
+    make_verifier: Any,
+    signers: dict[str, tuple[PrivateKeySigner, dict[str, Any]]],
+    alg: str,
+    typ: str,
+    with_nbf: bool,
+    jwks_iss: bool,
 ) -> None:
     signer, _ = signers[alg]
     published = [{**other, "iss": PARTNER} if jwks_iss else other for _, other in signers.values()]
@@ -287,8 +292,11 @@ def test_untrusted_even_when_the_token_says_vc_jwt(
     make_verifier: Any, host: PartnerHost, signers: dict[str, tuple[PrivateKeySigner, dict[str, Any]]]
 ) -> None:
     signer, _ = signers["EdDSA"]
-    token = sign(signer, ob3_claims(partner_credential(), nbf=False, iss=False),
-                 {"alg": "EdDSA", "kid": signer.kid, "typ": "vc+jwt"})
+    token = sign(
+        signer,
+        ob3_claims(partner_credential(), nbf=False, iss=False),
+        {"alg": "EdDSA", "kid": signer.kid, "typ": "vc+jwt"},
+    )
     report = verify(make_verifier(host, trusted=()), token)
     assert (report["verdict"], first_failure(report)["code"]) == ("invalid", "untrusted_issuer")
 
@@ -302,7 +310,10 @@ def test_jwks_without_iss_on_a_host_with_two_trusted_issuers(
     both = (PARTNER, f"{HOST}/other-issuer")
     report = verify(make_verifier(anonymous, trusted=both), token)
     assert (report["verdict"], first_failure(report)["id"], first_failure(report)["code"]) == (
-        "invalid", "key", "unknown_key")
+        "invalid",
+        "key",
+        "unknown_key",
+    )
     # Naming the issuer in each JWK resolves the ambiguity.
     labelled = PartnerHost([{**jwk, "iss": PARTNER} for _, jwk in signers.values()])
     assert_valid(verify(make_verifier(labelled, trusted=both), token))
@@ -313,8 +324,9 @@ def test_key_of_the_other_issuer_on_the_same_host(
 ) -> None:
     signer, jwk = signers["EdDSA"]
     host = PartnerHost([{**jwk, "iss": f"{HOST}/other-issuer"}])
-    report = verify(make_verifier(host, trusted=(PARTNER, f"{HOST}/other-issuer")),
-                    sign(signer, ob3_claims(partner_credential())))
+    report = verify(
+        make_verifier(host, trusted=(PARTNER, f"{HOST}/other-issuer")), sign(signer, ob3_claims(partner_credential()))
+    )
     assert (report["verdict"], first_failure(report)["code"]) == ("invalid", "unknown_key")
 
 
@@ -325,7 +337,10 @@ def test_signature_by_an_unpublished_key(
     impostor, _ = make_signer("ES256", kid=real.kid)  # same kid, different key
     report = verify(make_verifier(host), sign(impostor, ob3_claims(partner_credential())))
     assert (report["verdict"], first_failure(report)["id"], first_failure(report)["code"]) == (
-        "invalid", "signature", "bad_signature")
+        "invalid",
+        "signature",
+        "bad_signature",
+    )
 
 
 def test_es256_signature_in_der_form_is_refused(
@@ -333,8 +348,9 @@ def test_es256_signature_in_der_form_is_refused(
 ) -> None:
     signer, _ = signers["ES256"]
     header = {"alg": "ES256", "kid": signer.kid, "typ": "JWT"}
-    signing_input = b64url_encode(serialize_json(header)) + "." + b64url_encode(
-        serialize_json(ob3_claims(partner_credential())))
+    signing_input = (
+        b64url_encode(serialize_json(header)) + "." + b64url_encode(serialize_json(ob3_claims(partner_credential())))
+    )
     assert isinstance(signer.private_key, ec.EllipticCurvePrivateKey)
     der = signer.private_key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256()))  # ASN.1, not JWS r||s
     report = verify(make_verifier(host), f"{signing_input}.{b64url_encode(der)}")
@@ -343,14 +359,20 @@ def test_es256_signature_in_der_form_is_refused(
 
 @pytest.mark.parametrize(("key_alg", "token_alg"), [("ES256", "RS256"), ("RS256", "ES256"), ("EdDSA", "ES256")])
 def test_token_alg_must_match_the_published_key(
-    make_verifier: Any, host: PartnerHost, signers: dict[str, tuple[PrivateKeySigner, dict[str, Any]]],
-    key_alg: str, token_alg: str,
+    make_verifier: Any,
+    host: PartnerHost,
+    signers: dict[str, tuple[PrivateKeySigner, dict[str, Any]]],
+    key_alg: str,
+    token_alg: str,
 ) -> None:
     signer, _ = signers[key_alg]
     token = sign(signer, ob3_claims(partner_credential()), {"alg": token_alg, "kid": signer.kid, "typ": "JWT"})
     report = verify(make_verifier(host), token)
     assert (report["verdict"], first_failure(report)["id"], first_failure(report)["code"]) == (
-        "invalid", "key", "unsupported_algorithm")
+        "invalid",
+        "key",
+        "unsupported_algorithm",
+    )
 
 
 def test_weak_rsa_key_is_not_trusted(make_verifier: Any) -> None:
@@ -373,7 +395,11 @@ def test_partner_credential_by_link(
     report = verify(verifier, CREDENTIAL_URL)
     assert report["verdict"] == "valid", report
     assert report["checks"][0] == {
-        "id": "retrieval", "status": "passed", "code": "ok", "message": report["checks"][0]["message"]}
+        "id": "retrieval",
+        "status": "passed",
+        "code": "ok",
+        "message": report["checks"][0]["message"],
+    }
     # A link that serves a different credential than the one it names is refused.
     other_url = f"{HOST}/credentials/other"
     host.documents[other_url] = host.documents[CREDENTIAL_URL]
@@ -448,7 +474,10 @@ def test_status_list_on_another_host_is_indeterminate(
     report = verify(make_verifier(host), sign(signer, ob3_claims(with_status(5, elsewhere))))
     assert report["verdict"] == "indeterminate", report
     assert (first_failure(report)["id"], first_failure(report)["status"], first_failure(report)["code"]) == (
-        "status", "unknown", "status_unavailable")
+        "status",
+        "unknown",
+        "status_unavailable",
+    )
     assert not any(url.startswith("https://tracker.example") for url in host.requests)
 
 

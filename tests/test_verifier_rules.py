@@ -124,8 +124,29 @@ def test_check_header_accepts_the_profiles(header: dict[str, Any], profile: str)
 
 @pytest.mark.parametrize(
     "alg",
-    [None, "", "none", "None", "NONE", "nOnE", "HS256", "HS384", "HS512", "PS256", "ES384", "ES512", "RS384",
-     "ES256K", "Ed25519", "EdDSA ", "eddsa", "RSA1_5", 256, ["EdDSA"], True],
+    [
+        None,
+        "",
+        "none",
+        "None",
+        "NONE",
+        "nOnE",
+        "HS256",
+        "HS384",
+        "HS512",
+        "PS256",
+        "ES384",
+        "ES512",
+        "RS384",
+        "ES256K",
+        "Ed25519",
+        "EdDSA ",
+        "eddsa",
+        "RSA1_5",
+        256,
+        ["EdDSA"],
+        True,
+    ],
 )
 def test_check_header_refuses_algorithms(alg: Any) -> None:
     header = {"kid": "k", "typ": "JWT"} if alg is None else {"alg": alg, "kid": "k", "typ": "JWT"}
@@ -136,9 +157,20 @@ def test_check_header_refuses_algorithms(alg: Any) -> None:
 
 @pytest.mark.parametrize(
     "extra",
-    [{"jwk": {"kty": "OKP"}}, {"jku": "https://evil.example/k"}, {"x5u": "https://evil.example/c"},
-     {"x5c": ["MII"]}, {"x5t": "abc"}, {"x5t#S256": "abc"}, {"crit": ["b64"]}, {"b64": False}, {"zip": "DEF"},
-     {"nonce": "n"}, {"url": "https://evil.example"}, {"Kid": "k"}],
+    [
+        {"jwk": {"kty": "OKP"}},
+        {"jku": "https://evil.example/k"},
+        {"x5u": "https://evil.example/c"},
+        {"x5c": ["MII"]},
+        {"x5t": "abc"},
+        {"x5t#S256": "abc"},
+        {"crit": ["b64"]},
+        {"b64": False},
+        {"zip": "DEF"},
+        {"nonce": "n"},
+        {"url": "https://evil.example"},
+        {"Kid": "k"},
+    ],
 )
 def test_check_header_refuses_members(extra: dict[str, Any]) -> None:
     with pytest.raises(HeaderNotAllowed) as caught:
@@ -232,9 +264,35 @@ H = b64json({"alg": "EdDSA", "typ": "JWT"})
 
 @pytest.mark.parametrize(
     "token",
-    ["", ".", "..", "...", "a", "a.b", "a.b.c.d", "H.e30", "H.e30.e30.e30", ".e30.", "H..", "H..e30",
-     "H.e30.e30=", "H==.e30.", "e30=.e30.", "H.e30=.", "H.e3 0.", "H.e30.\n", " H.e30.", "H.e30.+/", "H.e30.A",
-     "H.e31.", "ė30.e30.", "H.e30.e30\u00a0", "H.e30.AB", "H.e30.AAB", "H\t.e30."],
+    [
+        "",
+        ".",
+        "..",
+        "...",
+        "a",
+        "a.b",
+        "a.b.c.d",
+        "H.e30",
+        "H.e30.e30.e30",
+        ".e30.",
+        "H..",
+        "H..e30",
+        "H.e30.e30=",
+        "H==.e30.",
+        "e30=.e30.",
+        "H.e30=.",
+        "H.e3 0.",
+        "H.e30.\n",
+        " H.e30.",
+        "H.e30.+/",
+        "H.e30.A",
+        "H.e31.",
+        "ė30.e30.",
+        "H.e30.e30\u00a0",
+        "H.e30.AB",
+        "H.e30.AAB",
+        "H\t.e30.",
+    ],
 )
 def test_parse_compact_refuses_malformed(token: str) -> None:
     with pytest.raises(MalformedToken) as caught:
@@ -266,8 +324,19 @@ def test_parse_compact_header_json(raw: bytes, error: type[Exception]) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    [b"[]", b"1", b'"s"', b'{"a":NaN}', b'{"a":Infinity}', b'{"a":-Infinity}', b'{"a":1,"a":1}',
-     b'{"a":{"b":1,"b":2}}', b"\xc3\x28", b'{"a":1} x', b"[" * 3000 + b"]" * 3000],
+    [
+        b"[]",
+        b"1",
+        b'"s"',
+        b'{"a":NaN}',
+        b'{"a":Infinity}',
+        b'{"a":-Infinity}',
+        b'{"a":1,"a":1}',
+        b'{"a":{"b":1,"b":2}}',
+        b"\xc3\x28",
+        b'{"a":1} x',
+        b"[" * 3000 + b"]" * 3000,
+    ],
 )
 def test_parse_compact_payload_json(raw: bytes) -> None:
     header = b64json({"alg": "EdDSA", "typ": "JWT"})
@@ -323,10 +392,29 @@ def test_parse_datetime_accepts_rfc3339_with_zone(text: str, expected: float) ->
 
 @pytest.mark.parametrize(
     "value",
-    ["2000-01-01T00:00:00", "2000-01-01", "2000-01-01 00:00:00Z", "2000-01-01T00:00Z", "20000101T000000Z",
-     "2000-01-01T00:00:00.Z", "2000-01-01T00:00:00.1234567890Z", "2000-13-01T00:00:00Z", "2000-02-30T00:00:00Z",
-     "2000-01-01T24:00:00Z", "2000-01-01T00:00:00+2400", "2000-01-01T00:00:00+25:00", " 2000-01-01T00:00:00Z",
-     "2000-01-01T00:00:00Z\n", "2000-01-01T00:00:00UTC", "٢٠٠٠-01-01T00:00:00Z", "", None, 946684800, [], {}],
+    [
+        "2000-01-01T00:00:00",
+        "2000-01-01",
+        "2000-01-01 00:00:00Z",
+        "2000-01-01T00:00Z",
+        "20000101T000000Z",
+        "2000-01-01T00:00:00.Z",
+        "2000-01-01T00:00:00.1234567890Z",
+        "2000-13-01T00:00:00Z",
+        "2000-02-30T00:00:00Z",
+        "2000-01-01T24:00:00Z",
+        "2000-01-01T00:00:00+2400",
+        "2000-01-01T00:00:00+25:00",
+        " 2000-01-01T00:00:00Z",
+        "2000-01-01T00:00:00Z\n",
+        "2000-01-01T00:00:00UTC",
+        "٢٠٠٠-01-01T00:00:00Z",
+        "",
+        None,
+        946684800,
+        [],
+        {},
+    ],
 )
 def test_parse_datetime_refuses(value: Any) -> None:
     with pytest.raises(ValueError):
@@ -454,8 +542,12 @@ def test_check_claims_huge_integer_numeric_date() -> None:
 def test_from_jwk_reads_published_keys(alg: str) -> None:
     signer, jwk = signer_for(alg, iss="https://badges.example/issuer")
     key = VerificationKey.from_jwk(jwk)
-    assert (key.kid, key.alg, key.issuer, key.compromised_at) == (jwk["kid"], alg, "https://badges.example/issuer",
-                                                                   None)
+    assert (key.kid, key.alg, key.issuer, key.compromised_at) == (
+        jwk["kid"],
+        alg,
+        "https://badges.example/issuer",
+        None,
+    )
     assert key.kid == thumbprint(jwk)
     token = encode_compact({"x": 1}, signer)
     verify_signature(parse_compact(token), key)
@@ -507,8 +599,14 @@ def test_from_jwk_accepts_rsa_2048_and_larger() -> None:
 
 @pytest.mark.parametrize(
     ("key_alg", "claimed_alg"),
-    [("EdDSA", "ES256"), ("EdDSA", "RS256"), ("ES256", "EdDSA"), ("ES256", "RS256"), ("RS256", "ES256"),
-     ("RS256", "EdDSA")],
+    [
+        ("EdDSA", "ES256"),
+        ("EdDSA", "RS256"),
+        ("ES256", "EdDSA"),
+        ("ES256", "RS256"),
+        ("RS256", "ES256"),
+        ("RS256", "EdDSA"),
+    ],
 )
 def test_from_jwk_refuses_kty_alg_mismatch(key_alg: str, claimed_alg: str) -> None:
     _, jwk = signer_for(key_alg)
@@ -547,8 +645,18 @@ def test_from_jwk_refuses_non_signature_use(use: Any) -> None:
 
 @pytest.mark.parametrize(
     "change",
-    [{"kid": None}, {"kid": ""}, {"kid": 5}, {"alg": None}, {"alg": "none"}, {"alg": "HS256"}, {"alg": "PS256"},
-     {"kty": "oct"}, {"x": "not base64!"}, {"x": "AAAA"}],
+    [
+        {"kid": None},
+        {"kid": ""},
+        {"kid": 5},
+        {"alg": None},
+        {"alg": "none"},
+        {"alg": "HS256"},
+        {"alg": "PS256"},
+        {"kty": "oct"},
+        {"x": "not base64!"},
+        {"x": "AAAA"},
+    ],
 )
 def test_from_jwk_refuses_unusable(change: dict[str, Any]) -> None:
     _, jwk = signer_for("EdDSA")
@@ -568,8 +676,12 @@ def test_from_jwk_refuses_non_objects(value: Any) -> None:
 
 @pytest.mark.parametrize(
     ("revoked", "expected"),
-    [({"revoked_at": 1_700_000_000, "reason": "compromised"}, 1_700_000_000), ({}, 0), ("yes", 0),
-     ({"revoked_at": "2020"}, 0)],
+    [
+        ({"revoked_at": 1_700_000_000, "reason": "compromised"}, 1_700_000_000),
+        ({}, 0),
+        ("yes", 0),
+        ({"revoked_at": "2020"}, 0),
+    ],
 )
 def test_from_jwk_reads_the_revoked_member(revoked: Any, expected: int) -> None:
     _, jwk = signer_for("EdDSA")
@@ -737,7 +849,8 @@ class CountingIssuer:
                 return self.failure(request)
             if self.jwks is not None:
                 return httpx.Response(
-                    200, json=self.jwks,
+                    200,
+                    json=self.jwks,
                     headers={"content-type": "application/jwk-set+json", "cache-control": self.cache_control},
                 )
         upstream = await self.asgi.handle_async_request(request)
@@ -762,7 +875,7 @@ def issued_token(issuer: TestClient, provider: ProviderFixture, achievement: dic
 
 def _with_kid(token: str, kid: str) -> str:
     header = json.loads(b64url_decode(token.split(".")[0], "header"))
-    return b64json({**header, "kid": kid}) + token[token.index("."):]
+    return b64json({**header, "kid": kid}) + token[token.index(".") :]
 
 
 def test_keys_cached_within_ttl(
@@ -848,8 +961,15 @@ def test_kid_published_twice_is_trusted_in_neither_copy(
 def test_unusable_jwks_entries_are_skipped(
     verifier_factory: Any, issuer_app: Any, provider: ProviderFixture, issued_token: str, published: dict[str, Any]
 ) -> None:
-    junk: list[Any] = [None, 1, "jwk", [], {}, {"kty": "oct", "k": "AAAA", "kid": "s", "alg": "HS256"},
-                       {**published["keys"][0], "kid": "with-private", "d": "AAAA"}]
+    junk: list[Any] = [
+        None,
+        1,
+        "jwk",
+        [],
+        {},
+        {"kty": "oct", "k": "AAAA", "kid": "s", "alg": "HS256"},
+        {**published["keys"][0], "kid": "with-private", "d": "AAAA"},
+    ]
     edge = CountingIssuer(issuer_app, {"keys": junk + published["keys"]})
     verifier = verifier_factory([provider.issuer_id], transport=edge.transport())
     assert _verify(verifier, issued_token)["verdict"] == "valid"
@@ -857,7 +977,11 @@ def test_unusable_jwks_entries_are_skipped(
 
 @pytest.mark.parametrize("raw", ["1e400", "NaN"])
 def test_one_broken_jwk_does_not_spoil_the_set(
-    verifier_factory: Any, issuer_app: Any, provider: ProviderFixture, issued_token: str, published: dict[str, Any],
+    verifier_factory: Any,
+    issuer_app: Any,
+    provider: ProviderFixture,
+    issued_token: str,
+    published: dict[str, Any],
     raw: str,
 ) -> None:
     _, extra = signer_for("EdDSA", iss=provider.issuer_id)
@@ -906,7 +1030,7 @@ def test_jwks_failure_with_a_cold_cache_is_indeterminate(
     assert report["verdict"] == "indeterminate", report
     check = report_failure(report)
     assert (check["id"], check["status"], check["code"]) == ("key", "unknown", "keys_unavailable")
-    assert [c["status"] for c in report["checks"][report["checks"].index(check) + 1:]] == ["skipped"] * 5
+    assert [c["status"] for c in report["checks"][report["checks"].index(check) + 1 :]] == ["skipped"] * 5
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
@@ -981,8 +1105,9 @@ def resolver_env(partner_keys: list[dict[str, Any]]) -> Iterator[tuple[KeyResolv
     asyncio.run(client.aclose())
 
 
-def test_resolver_caches_and_expires(resolver_env: tuple[KeyResolver, StaticJwks, Clock],
-                                     partner_keys: list[dict[str, Any]]) -> None:
+def test_resolver_caches_and_expires(
+    resolver_env: tuple[KeyResolver, StaticJwks, Clock], partner_keys: list[dict[str, Any]]
+) -> None:
     resolver, served, clock = resolver_env
     kid = partner_keys[0]["kid"]
 
@@ -1033,9 +1158,7 @@ def test_resolver_unknown_kid_refetches_at_most_once_per_interval(
     asyncio.run(scenario())
 
 
-def test_resolver_concurrent_unknown_kids_share_one_fetch(
-    resolver_env: tuple[KeyResolver, StaticJwks, Clock]
-) -> None:
+def test_resolver_concurrent_unknown_kids_share_one_fetch(resolver_env: tuple[KeyResolver, StaticJwks, Clock]) -> None:
     resolver, served, _ = resolver_env
 
     async def scenario() -> None:
@@ -1074,8 +1197,13 @@ def test_resolver_cold_cache_failure(resolver_env: tuple[KeyResolver, StaticJwks
 def test_resolver_honours_a_shorter_max_age(partner_keys: list[dict[str, Any]]) -> None:
     served = StaticJwks(partner_keys, cache_control="public, max-age=10")
     clock = Clock()
-    resolver = KeyResolver(httpx.AsyncClient(transport=httpx.MockTransport(served)), TrustList.of([PARTNER]),
-                           ttl=300, refresh_interval=30, clock=clock)
+    resolver = KeyResolver(
+        httpx.AsyncClient(transport=httpx.MockTransport(served)),
+        TrustList.of([PARTNER]),
+        ttl=300,
+        refresh_interval=30,
+        clock=clock,
+    )
 
     async def scenario() -> None:
         await resolver.keys_for(PARTNER, None)
@@ -1100,8 +1228,9 @@ def test_resolver_filters_by_issuer(partner_keys: list[dict[str, Any]]) -> None:
     assert set(keys) == {partner_keys[0]["kid"], partner_keys[1]["kid"], anonymous["kid"]}
     assert foreign["kid"] not in keys
 
-    shared = KeyResolver(client, TrustList.of([PARTNER, "https://keys.example/other-issuer"]), ttl=300,
-                         refresh_interval=30)
+    shared = KeyResolver(
+        client, TrustList.of([PARTNER, "https://keys.example/other-issuer"]), ttl=300, refresh_interval=30
+    )
     keys = asyncio.run(shared.keys_for(PARTNER, None))
     assert set(keys) == {partner_keys[0]["kid"], partner_keys[1]["kid"]}
 
@@ -1123,8 +1252,9 @@ def test_kid_is_never_followed(partner_keys: list[dict[str, Any]]) -> None:
         seen.append(str(request.url))
         return httpx.Response(200, json={"keys": partner_keys})
 
-    resolver = KeyResolver(httpx.AsyncClient(transport=httpx.MockTransport(handler)), TrustList.of([PARTNER]),
-                           ttl=300, refresh_interval=0)
+    resolver = KeyResolver(
+        httpx.AsyncClient(transport=httpx.MockTransport(handler)), TrustList.of([PARTNER]), ttl=300, refresh_interval=0
+    )
 
     async def scenario() -> None:
         for kid in ("https://evil.example/jwks.json", "../../etc/passwd", "/.well-known/other.json"):
