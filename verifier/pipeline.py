@@ -113,7 +113,8 @@ class Verifier:
             report.failed("issuer", "untrusted_issuer", f"The issuer {issuer[:200]} is not trusted: {decision.reason}.")
             return
         report.issuer_name = decision.name
-        label = decision.name or (summarize(claims)["issuer"]["name"] or "").strip()[:200]
+        profile = claims.get("issuer")
+        label = decision.name or (str(profile.get("name") or "")[:200] if isinstance(profile, dict) else "")
         report.passed(
             "issuer", f"{label} ({issuer}) is a trusted issuer." if label else f"{issuer} is a trusted issuer."
         )
