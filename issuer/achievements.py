@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from credentials.errors import SchemaInvalid
 from credentials.schema import validate_achievement
-from issuer import repository
+from issuer import audit, repository
 from issuer.context import IssuerContext
 from issuer.errors import InvalidInput, schema_fields
 from issuer.models import Achievement, Provider
@@ -216,7 +216,7 @@ def create_achievement(ctx: IssuerContext, provider: Provider, payload: Achievem
     )
     with ctx.db.write() as session:
         session.add(record)
-        repository.add_audit(
+        audit.record(
             session, actor=actor, action="achievement.created", subject=document["id"], provider_id=provider.id
         )
     return record

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 
 from credentials.hashing import sha256_hex
-from issuer import repository
+from issuer import audit, repository
 from issuer.context import IssuerContext
 from issuer.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from issuer.models import ApiKey, Provider
@@ -58,7 +58,7 @@ def create_api_key(ctx: IssuerContext, slug: str, scopes: list[str], actor: str 
                 scopes=" ".join(sorted(set(scopes))),
             )
         )
-        repository.add_audit(
+        audit.record(
             session,
             actor=actor,
             action="api_key.created",

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from credentials.hashing import sha256_hex
+from issuer import repository
 from issuer.models import AuditEntry, utcnow
 
 _AUDIT_LOCK = 0x6F647A61  # any fixed number; every PostgreSQL transaction that appends takes this lock
@@ -43,8 +44,7 @@ class AuditTrail:
         if bind.dialect.name == "postgresql":
             # One appender at a time, or two transactions would both chain onto the same last entry.
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK})
-        last = session.exec(select(AuditEntry.hash).order_by(col(AuditEntry.id).desc()).limit(1)).first()
-        self._last_hash = last or ""
+        self._last_hash = repository.last_audit_hash(session)
 
     def record(
         self, *, actor: str, action: str, subject: str, provider_id: int | None, details: dict[str, Any] | None = None
@@ -73,6 +73,19 @@ def trail(session: Session) -> AuditTrail:
     return found
 
 
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    subject: str,
+    provider_id: int | None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Append to the hash-chained audit log within the session's transaction."""
+    trail(session).record(actor=actor, action=action, subject=subject, provider_id=provider_id, details=details)
+
+
 @dataclass(frozen=True)
 class ChainReport:
     entries: int
@@ -86,9 +99,7 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
     count = 0
     last_id = 0
     while True:
-        rows = session.exec(
-            select(AuditEntry).where(col(AuditEntry.id) > last_id).order_by(col(AuditEntry.id)).limit(batch)
-        ).all()
+        rows = repository.audit_entries_after(session, last_id, batch)
         if not rows:
             return ChainReport(count, None, None)
         for entry in rows:

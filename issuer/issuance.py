@@ -33,7 +33,7 @@ from credentials.ob3 import (
     parse_datetime,
 )
 from credentials.schema import validate_credential
-from issuer import repository, status_lists
+from issuer import audit, repository, status_lists
 from issuer.api_keys import Principal
 from issuer.context import IssuerContext
 from issuer.errors import (
@@ -45,7 +45,7 @@ from issuer.errors import (
 )
 from issuer.models import Achievement, Credential, IdempotencyKey, Provider
 from issuer.providers import profile_document
-from issuer.urls import Urls
+from issuer.urls import Urls, last_segment
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -202,10 +202,6 @@ def _check_dates(request: CredentialRequest, row: int | None) -> None:
         )
 
 
-def _achievement_uuid(reference: str) -> str:
-    return reference.rstrip("/").rsplit("/", 1)[-1]
-
-
 def issue_credentials(
     ctx: IssuerContext,
     principal: Principal,
@@ -232,7 +228,7 @@ def issue_credentials(
         achievements: dict[str, Achievement] = {}
         for row, request in enumerate(requests):
             _check_dates(request, row if len(requests) > 1 else None)
-            reference = _achievement_uuid(request.achievement)
+            reference = last_segment(request.achievement)
             if reference not in achievements:
                 found = repository.achievement(session, provider_id, reference)
                 if found is None:
@@ -246,7 +242,7 @@ def issue_credentials(
 
     drafts = []
     for request in requests:
-        achievement = achievements[_achievement_uuid(request.achievement)]
+        achievement = achievements[last_segment(request.achievement)]
         credential_id = str(uuid.uuid4())
         document = build_credential(
             credential_url=ctx.urls.credential(credential_id),
@@ -381,7 +377,7 @@ def sign_and_store(
     session.add_all(records)
     session.flush()
     for record in records:
-        repository.add_audit(
+        audit.record(
             session,
             actor=actor,
             action="credential.issued",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from issuer import repository, status_lists
+from issuer import audit, repository, status_lists
 from issuer.context import IssuerContext
 from issuer.errors import InvalidInput, NotFound
 from issuer.models import Provider, SigningKey
@@ -62,7 +62,7 @@ def _new_key(
     jwk = ctx.keys.create(provider.slug, ctx.settings.key_algorithm, ctx.urls.issuer_id(provider.slug))
     key = SigningKey(provider_id=provider.id, kid=jwk["kid"], alg=jwk["alg"], public_jwk=jwk, activates_at=activates_at)
     session.add(key)
-    repository.add_audit(
+    audit.record(
         session,
         actor=actor,
         action="key.created",
@@ -100,7 +100,7 @@ def compromise(ctx: IssuerContext, slug: str, kid: str, actor: str = "cli") -> S
         key.status = "compromised"
         key.compromised_at = now
         session.add(key)
-        repository.add_audit(session, actor=actor, action="key.compromised", subject=kid, provider_id=provider.id)
+        audit.record(session, actor=actor, action="key.compromised", subject=kid, provider_id=provider.id)
         session.flush()
         replacement = None
         if repository.active_signing_key(session, provider.id, now) is None:
@@ -109,7 +109,7 @@ def compromise(ctx: IssuerContext, slug: str, kid: str, actor: str = "cli") -> S
             session.flush()
         # Lists signed with the bad key would be refused by verifiers: re-sign them all with a good one.
         _, signer = ctx.signer_for(session, provider, now)
-        for listed in status_lists.provider_lists(session, provider.id):
+        for listed in repository.status_lists(session, provider.id):
             assert listed.id is not None
             status_lists.refresh(ctx, session, provider, listed.id, signer, now)
     return replacement

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from credentials.ob3 import CONTEXTS
-from issuer import repository
+from issuer import audit, repository
 from issuer.context import IssuerContext
 from issuer.errors import AlreadyExists, InvalidInput, NotFound
 from issuer.models import Provider, SigningKey
@@ -63,10 +63,8 @@ def create_provider(
             assert provider.id is not None
             jwk = ctx.keys.create(slug, ctx.settings.key_algorithm, issuer_id)
             session.add(SigningKey(provider_id=provider.id, kid=jwk["kid"], alg=jwk["alg"], public_jwk=jwk))
-            repository.add_audit(
-                session, actor=actor, action="provider.created", subject=issuer_id, provider_id=provider.id
-            )
-            repository.add_audit(
+            audit.record(session, actor=actor, action="provider.created", subject=issuer_id, provider_id=provider.id)
+            audit.record(
                 session,
                 actor=actor,
                 action="key.created",

@@ -10,14 +10,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlmodel import col, select
-
 from credentials.ob3 import NUMERIC_DATE_CLAIMS
-from issuer import repository, status_lists
+from issuer import audit, repository, status_lists
 from issuer.context import IssuerContext
 from issuer.issuance import Draft, sign_and_store
 from issuer.models import Credential, Provider
 from issuer.providers import get_provider
+from issuer.urls import last_segment
 
 BATCH = 500
 _JWT_CLAIMS = ("iss", "jti", "sub", *NUMERIC_DATE_CLAIMS)
@@ -40,13 +39,9 @@ def reissue(
     """Reissue every unrevoked credential of ``slug`` signed with ``kid`` (or the listed ids)."""
     provider = get_provider(ctx, slug)
     assert provider.id is not None
-    query = select(Credential).where(Credential.provider_id == provider.id, col(Credential.revoked_at).is_(None))
-    if kid is not None:
-        query = query.where(Credential.kid == kid)
-    if credential_ids is not None:
-        query = query.where(col(Credential.id).in_([ref.rstrip("/").rsplit("/", 1)[-1] for ref in credential_ids]))
+    ids = [last_segment(reference) for reference in credential_ids] if credential_ids is not None else None
     with ctx.db.read() as session:
-        old_records = list(session.exec(query.order_by(col(Credential.issued_at))).all())
+        old_records = repository.unrevoked_credentials(session, provider.id, kid=kid, ids=ids)
     done: list[Reissued] = []
     for start in range(0, len(old_records), BATCH):
         done.extend(_reissue_batch(ctx, provider, old_records[start : start + BATCH], actor))
@@ -54,7 +49,6 @@ def reissue(
 
 
 def _reissue_batch(ctx: IssuerContext, provider: Provider, batch: list[Credential], actor: str) -> list[Reissued]:
-
     assert provider.id is not None
     now = datetime.now(UTC)
     drafts = []
@@ -78,7 +72,7 @@ def _reissue_batch(ctx: IssuerContext, provider: Provider, batch: list[Credentia
             session.add(current)
             if current.status_list_id is not None:
                 lists.add(current.status_list_id)
-            repository.add_audit(
+            audit.record(
                 session,
                 actor=actor,
                 action="credential.reissued",

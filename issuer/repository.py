@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import Session, col, select
 
-from issuer import audit
 from issuer.models import (
     Achievement,
     ApiKey,
+    AuditEntry,
     Credential,
     IdempotencyKey,
     Provider,
     SigningKey,
+    StatusList,
 )
 
 PUBLISHED_KEY_STATUSES = ("pending", "active", "retired", "compromised")
@@ -93,6 +93,18 @@ def provider_credentials(session: Session, provider_id: int, limit: int, offset:
     return session.exec(query).all()
 
 
+def unrevoked_credentials(
+    session: Session, provider_id: int, *, kid: str | None = None, ids: Sequence[str] | None = None
+) -> list[Credential]:
+    """The provider's unrevoked credentials, optionally only those signed with ``kid`` or with these ids."""
+    query = select(Credential).where(Credential.provider_id == provider_id, col(Credential.revoked_at).is_(None))
+    if kid is not None:
+        query = query.where(Credential.kid == kid)
+    if ids is not None:
+        query = query.where(col(Credential.id).in_(ids))
+    return list(session.exec(query.order_by(col(Credential.issued_at))).all())
+
+
 def unrevoked_with_recipient_keys(session: Session, provider_id: int, recipient_keys: Sequence[str]) -> dict[str, str]:
     """Map each recipient key that already has an unrevoked credential to that credential's id."""
     if not recipient_keys:
@@ -106,19 +118,48 @@ def unrevoked_with_recipient_keys(session: Session, provider_id: int, recipient_
     return {key: credential_id for key, credential_id in session.exec(query).all()}
 
 
-def idempotency_record(session: Session, provider_id: int, key: str) -> IdempotencyKey | None:
-    query = select(IdempotencyKey).where(IdempotencyKey.provider_id == provider_id, IdempotencyKey.key == key)
+def current_status_list(session: Session, provider_id: int) -> StatusList | None:
+    query = select(StatusList).where(StatusList.provider_id == provider_id).order_by(col(StatusList.number).desc())
     return session.exec(query).first()
 
 
-def add_audit(
-    session: Session,
-    *,
-    actor: str,
-    action: str,
-    subject: str,
-    provider_id: int | None,
-    details: dict[str, Any] | None = None,
-) -> None:
-    """Append to the hash-chained audit log within the session's transaction."""
-    audit.trail(session).record(actor=actor, action=action, subject=subject, provider_id=provider_id, details=details)
+def status_list(session: Session, provider_id: int, number: int) -> StatusList | None:
+    query = select(StatusList).where(StatusList.provider_id == provider_id, StatusList.number == number)
+    return session.exec(query).first()
+
+
+def status_lists(session: Session, provider_id: int) -> list[StatusList]:
+    query = select(StatusList).where(StatusList.provider_id == provider_id).order_by(col(StatusList.number))
+    return list(session.exec(query).all())
+
+
+def used_status_indexes(session: Session, status_list_id: int, among: Collection[int] | None = None) -> set[int]:
+    """Indexes of the list already handed out (only those ``among`` the given ones, when given)."""
+    query = select(Credential.status_index).where(Credential.status_list_id == status_list_id)
+    if among is not None:
+        query = query.where(col(Credential.status_index).in_(among))
+    return {index for index in session.exec(query).all() if index is not None}
+
+
+def revoked_status_indexes(session: Session, status_list_id: int) -> list[int]:
+    query = (
+        select(Credential.status_index)
+        .where(Credential.status_list_id == status_list_id)
+        .where(col(Credential.revoked_at).is_not(None))
+    )
+    return [index for index in session.exec(query).all() if index is not None]
+
+
+def last_audit_hash(session: Session) -> str:
+    found = session.exec(select(AuditEntry.hash).order_by(col(AuditEntry.id).desc()).limit(1)).first()
+    return found or ""
+
+
+def audit_entries_after(session: Session, after_id: int, limit: int) -> Sequence[AuditEntry]:
+    query = select(AuditEntry).where(col(AuditEntry.id) > after_id).order_by(col(AuditEntry.id)).limit(limit)
+    return session.exec(query).all()
+
+
+def idempotency_record(session: Session, provider_id: int, key: str) -> IdempotencyKey | None:
+    query = select(IdempotencyKey).where(IdempotencyKey.provider_id == provider_id, IdempotencyKey.key == key)
+    return session.exec(query).first()

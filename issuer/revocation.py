@@ -11,11 +11,12 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from issuer import repository, status_lists
+from issuer import audit, repository, status_lists
 from issuer.api_keys import Principal
 from issuer.context import IssuerContext
 from issuer.errors import NotFound
 from issuer.models import Credential, Provider
+from issuer.urls import last_segment
 
 
 class RevokeRequest(BaseModel):
@@ -27,11 +28,6 @@ class RevokeRequest(BaseModel):
 class Revoked:
     record: Credential
     changed: bool
-
-
-def credential_uuid(reference: str) -> str:
-    """Accept a credential's id (its URL) or the UUID at its end."""
-    return reference.rstrip("/").rsplit("/", 1)[-1]
 
 
 def revoke(
@@ -47,7 +43,7 @@ def revoke(
     assert provider.id is not None
     now = datetime.now(UTC)
     with ctx.db.write(serialize_on=provider.id) as session:
-        record = repository.provider_credential(session, provider.id, credential_uuid(reference))
+        record = repository.provider_credential(session, provider.id, last_segment(reference))
         if record is None:
             raise NotFound("There is no such credential for this provider.")
         if record.revoked_at is not None:
@@ -59,7 +55,7 @@ def revoke(
         if record.status_list_id is not None:
             _, signer = ctx.signer_for(session, provider, now)
             status_lists.refresh(ctx, session, provider, record.status_list_id, signer, now)
-        repository.add_audit(
+        audit.record(
             session,
             actor=actor,
             action="credential.revoked",

@@ -11,13 +11,14 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from credentials import status_list
 from credentials.jose import Signer, encode_compact
 from credentials.ob3 import VC_CONTEXT, format_datetime, jwt_claims_for
+from issuer import repository
 from issuer.context import IssuerContext
-from issuer.models import Credential, Provider, StatusList, utcnow
+from issuer.models import Provider, StatusList, utcnow
 
 _random = secrets.SystemRandom()
 
@@ -62,27 +63,15 @@ def signed_list(
     return encode_compact(document, signer)
 
 
-def _current_list(session: Session, provider_id: int) -> StatusList | None:
-    query = select(StatusList).where(StatusList.provider_id == provider_id).order_by(col(StatusList.number).desc())
-    return session.exec(query).first()
-
-
-def _used_indexes(session: Session, status_list_id: int) -> set[int]:
-    query = select(Credential.status_index).where(Credential.status_list_id == status_list_id)
-    return {index for index in session.exec(query).all() if index is not None}
-
-
 def _draw_sparse(session: Session, current: StatusList, wanted: int) -> list[int]:
     """Rejection sampling against the database: cheap while the list is at most half full."""
     picked: set[int] = set()
-    used = _used_indexes(session, current.id) if wanted > 1000 and current.id is not None else None
+    assert current.id is not None
+    used = repository.used_status_indexes(session, current.id) if wanted > 1000 else None
     while len(picked) < wanted:
         candidates = {_random.randrange(current.length) for _ in range(2 * (wanted - len(picked)))} - picked
         if used is None:
-            query = select(Credential.status_index).where(
-                Credential.status_list_id == current.id, col(Credential.status_index).in_(candidates)
-            )
-            taken = {index for index in session.exec(query).all() if index is not None}
+            taken = repository.used_status_indexes(session, current.id, among=candidates)
         else:
             taken = used & candidates
         for index in candidates - taken:
@@ -100,7 +89,7 @@ def allocate(
     """
     assert provider.id is not None
     allocated: list[tuple[StatusList, int]] = []
-    current = _current_list(session, provider.id)
+    current = repository.current_status_list(session, provider.id)
     while len(allocated) < count:
         if current is None or current.allocated >= current.length:
             number = 1 if current is None else current.number + 1
@@ -118,7 +107,7 @@ def allocate(
         if current.allocated + wanted <= current.length // 2:
             indexes = _draw_sparse(session, current, wanted)
         else:
-            used = _used_indexes(session, current.id)
+            used = repository.used_status_indexes(session, current.id)
             free = [index for index in range(current.length) if index not in used]
             indexes = _random.sample(free, wanted)
         current.allocated += wanted
@@ -134,22 +123,7 @@ def refresh(
     session.flush()
     listed = session.get(StatusList, status_list_id)
     assert listed is not None
-    query = (
-        select(Credential.status_index)
-        .where(Credential.status_list_id == status_list_id)
-        .where(col(Credential.revoked_at).is_not(None))
-    )
-    revoked = [index for index in session.exec(query).all() if index is not None]
+    revoked = repository.revoked_status_indexes(session, status_list_id)
     listed.jwt = signed_list(ctx, provider, listed.number, listed.length, revoked, signer)
     listed.updated_at = now
     session.add(listed)
-
-
-def published_list(session: Session, provider_id: int, number: int) -> StatusList | None:
-    query = select(StatusList).where(StatusList.provider_id == provider_id, StatusList.number == number)
-    return session.exec(query).first()
-
-
-def provider_lists(session: Session, provider_id: int) -> list[StatusList]:
-    query = select(StatusList).where(StatusList.provider_id == provider_id).order_by(col(StatusList.number))
-    return list(session.exec(query).all())

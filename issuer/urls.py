@@ -9,6 +9,11 @@ from urllib.parse import quote, urlsplit
 QR_MAX_BYTES = 213
 
 
+def last_segment(reference: str) -> str:
+    """The id at the end of a reference: ``…/credentials/<uuid>`` or a bare ``<uuid>`` both give ``<uuid>``."""
+    return reference.rstrip("/").rsplit("/", 1)[-1]
+
+
 @dataclass(frozen=True)
 class Urls:
     public_url: str

@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from credentials.encoding import b64url_encode
-from issuer import repository
+from issuer import audit
 from issuer.app import create_app
 from issuer.cli import app as cli_app
 from issuer.context import IssuerContext
@@ -524,14 +524,14 @@ def test_failed_audit_write_stores_no_credential(
         assert created.status_code == 201
         before = audit_rows(ctx)
 
-        real = repository.add_audit
+        real = audit.record
 
         def broken(session: Session, **kwargs: Any) -> None:
             if kwargs.get("action") == "credential.issued":
                 raise RuntimeError("audit storage unavailable")
             real(session, **kwargs)
 
-        monkeypatch.setattr(repository, "add_audit", broken)
+        monkeypatch.setattr(audit, "record", broken)
         body = {"achievement": created.json()["id"], "recipient": {"name": "Anna Nowak", "email": "anna@example.org"}}
         headers = {**provider.headers, "Idempotency-Key": "atomic-1"}
         failed = client.post("/api/v1/credentials", json=body, headers=headers)
@@ -542,7 +542,7 @@ def test_failed_audit_write_stores_no_credential(
             assert session.exec(select(IdempotencyKey)).all() == []
         assert len(audit_rows(ctx)) == len(before)
 
-        monkeypatch.setattr(repository, "add_audit", real)
+        monkeypatch.setattr(audit, "record", real)
         retried = client.post("/api/v1/credentials", json=body, headers=headers)
         assert retried.status_code == 201, retried.text
         assert "idempotent-replayed" not in retried.headers

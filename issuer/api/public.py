@@ -19,7 +19,6 @@ from issuer.i18n import MESSAGES, language
 from issuer.models import Credential
 from issuer.providers import did_document, get_provider, jwks_document, profile_document
 from issuer.qr import qr_png, qr_svg
-from issuer.status_lists import published_list
 
 router = APIRouter(tags=["public"])
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
@@ -141,7 +140,7 @@ def status_list(slug: str, number: int, request: Request, ctx: ContextDep) -> Re
     provider = get_provider(ctx, slug)
     assert provider.id is not None
     with ctx.db.read() as session:
-        listed = published_list(session, provider.id, number)
+        listed = repository.status_list(session, provider.id, number)
     if listed is None:
         raise NotFound("There is no such status list.")
     return cacheable(request, listed.jwt.encode("ascii"), "application/vc+jwt", ctx.settings.status_list_ttl)
