@@ -8,31 +8,36 @@ that does not hold.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlmodel import Session
 
 from credentials.hashing import sha256_hex
 from issuer import repository
-from issuer.models import AuditEntry, utcnow
+from issuer.models import AuditEntry, table_of, utcnow
 
 _AUDIT_LOCK = 0x6F647A61  # any fixed number; every PostgreSQL transaction that appends takes this lock
 
 
-def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
+def entry_hash(prev_hash: str, entry: Mapping[str, Any]) -> str:
     """SHA-256 over the previous hash and the entry's content, in a canonical JSON form."""
     content = [
         prev_hash,
-        entry.at.isoformat(),
-        entry.provider_id,
-        entry.actor,
-        entry.action,
-        entry.subject,
-        entry.details,
+        entry["at"].isoformat(),
+        entry["provider_id"],
+        entry["actor"],
+        entry["action"],
+        entry["subject"],
+        entry["details"],
     ]
     return sha256_hex(json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def _content(entry: AuditEntry) -> dict[str, Any]:
+    return {name: getattr(entry, name) for name in ("at", "provider_id", "actor", "action", "subject", "details")}
 
 
 class AuditTrail:
@@ -40,28 +45,34 @@ class AuditTrail:
 
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._pending: list[dict[str, Any]] = []
         bind = session.get_bind()
         if bind.dialect.name == "postgresql":
             # One appender at a time, or two transactions would both chain onto the same last entry.
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK})
         self._last_hash = repository.last_audit_hash(session)
+        # Entries are written in one statement when the transaction commits (see Database.write).
+        session.info.setdefault("before_commit", []).append(self.flush)
 
     def record(
         self, *, actor: str, action: str, subject: str, provider_id: int | None, details: dict[str, Any] | None = None
-    ) -> AuditEntry:
-        entry = AuditEntry(
-            at=utcnow(),
-            actor=actor,
-            action=action,
-            subject=subject,
-            provider_id=provider_id,
-            details=details or {},
-            prev_hash=self._last_hash,
-        )
-        entry.hash = entry_hash(self._last_hash, entry)
-        self._last_hash = entry.hash
-        self._session.add(entry)
-        return entry
+    ) -> None:
+        entry: dict[str, Any] = {
+            "at": utcnow(),
+            "actor": actor,
+            "action": action,
+            "subject": subject,
+            "provider_id": provider_id,
+            "details": details or {},
+            "prev_hash": self._last_hash,
+        }
+        entry["hash"] = self._last_hash = entry_hash(self._last_hash, entry)
+        self._pending.append(entry)
+
+    def flush(self) -> None:
+        if self._pending:
+            self._session.execute(insert(table_of(AuditEntry)), self._pending)
+            self._pending = []
 
 
 def trail(session: Session) -> AuditTrail:
@@ -106,7 +117,7 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
             assert entry.id is not None
             if entry.prev_hash != previous:
                 return ChainReport(count, entry.id, "its prev_hash is not the hash of the entry before it")
-            if entry_hash(previous, entry) != entry.hash:
+            if entry_hash(previous, _content(entry)) != entry.hash:
                 return ChainReport(count, entry.id, "its content does not match its hash")
             previous = entry.hash
             count += 1

@@ -78,6 +78,8 @@ class Database:
                     if serialize_on is not None and self.dialect == "postgresql":
                         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": serialize_on})
                     yield session
+                    for callback in session.info.pop("before_commit", ()):
+                        callback()
                     session.commit()
                 except BaseException:
                     session.rollback()

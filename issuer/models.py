@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Dialect, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Dialect, Index, Table, Text, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -162,3 +162,9 @@ class AuditEntry(SQLModel, table=True):
     prev_hash: str = Field(default="", max_length=64)
     hash: str = Field(default="", max_length=64, unique=True)
     """SHA-256 over ``prev_hash`` and this entry's content: editing or removing any entry breaks the chain."""
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table behind a model, for bulk statements that skip per-row ORM work."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table

@@ -790,7 +790,7 @@ def test_cli_audit_verify_names_the_link_after_a_rehashed_entry(
         entry = session.get(AuditEntry, target)
         assert entry is not None
         entry.actor = "mallory"
-        entry.hash = entry_hash(entry.prev_hash, entry)
+        entry.hash = entry_hash(entry.prev_hash, entry.model_dump())
         session.add(entry)
     result = cli("audit", "verify")
     assert result.exit_code == 1

@@ -11,20 +11,21 @@ from issuer.achievements import AchievementIn, create_achievement, list_achievem
 from issuer.api.deps import ContextDep, PrincipalDep
 from issuer.context import IssuerContext
 from issuer.errors import InvalidInput, NotFound
-from issuer.issuance import CredentialRequest, issue_credentials
+from issuer.issuance import CredentialRequest, StoredCredential, issue_credentials
 from issuer.models import Credential
 from issuer.revocation import RevokeRequest, revoke_for
 
 router = APIRouter(prefix="/api/v1", tags=["provider API"])
 
 
-def credential_view(ctx: IssuerContext, record: Credential, *, full: bool = False) -> dict[str, Any]:
+def credential_view(ctx: IssuerContext, record: Credential | StoredCredential, *, full: bool = False) -> dict[str, Any]:
     view: dict[str, Any] = {
         "id": ctx.urls.credential(record.id),
         "jwt": record.jwt,
         "links": ctx.urls.links(record.id),
     }
     if full:
+        assert isinstance(record, Credential)
         view["issuedAt"] = record.issued_at.isoformat()
         view["status"] = revocation_status(ctx, record)
         view["credential"] = record.claims()
