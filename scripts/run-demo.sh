@@ -15,6 +15,11 @@ if [[ -z "${ISSUER_KEY_PASSPHRASE:-}" && -z "${ISSUER_KEY_PASSPHRASE_FILE:-}" ]]
   fi
   export ISSUER_KEY_PASSPHRASE_FILE=keys/dev-passphrase
 fi
+# Short cache lifetimes for the demo, so a revocation, rotation or compromise shows at the verifier within
+# seconds (production defaults: 300 s).
+export ISSUER_JWKS_MAX_AGE="${ISSUER_JWKS_MAX_AGE:-10}"
+export ISSUER_STATUS_LIST_TTL="${ISSUER_STATUS_LIST_TTL:-10}"
+export VERIFIER_CACHE_TTL="${VERIFIER_CACHE_TTL:-10}"
 export VERIFIER_PUBLIC_URL="${VERIFIER_PUBLIC_URL:-$ISSUER_VERIFIER_URL}"
 export VERIFIER_TRUSTED_ISSUERS="${VERIFIER_TRUSTED_ISSUERS:-$ISSUER_PUBLIC_URL/issuers/demo}"
 
