@@ -26,11 +26,12 @@ export VERIFIER_TRUSTED_ISSUERS="${VERIFIER_TRUSTED_ISSUERS:-$ISSUER_PUBLIC_URL/
 "$BIN/issuer" demo
 echo "issuer:   $ISSUER_PUBLIC_URL   (API docs: $ISSUER_PUBLIC_URL/docs)"
 echo "verifier: $VERIFIER_PUBLIC_URL   (trusts $VERIFIER_TRUSTED_ISSUERS)"
-echo "Ctrl-C stops both."
+echo "Ctrl-C stops both. Either can be stopped alone (kill its PID); the other keeps running."
 
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 "$BIN/issuer" serve --host 127.0.0.1 --port "${ISSUER_PORT:-8000}" & pids+=($!)
 "$BIN/verifier" serve --host 127.0.0.1 --port "${VERIFIER_PORT:-8001}" & pids+=($!)
-wait -n "${pids[@]}"
+echo "issuer PID ${pids[0]}, verifier PID ${pids[1]}"
+wait
