@@ -783,6 +783,36 @@ def test_expired_cache_with_issuer_down_is_indeterminate(
     assert_status_unavailable(verify(verifier, issued["jwt"]), "could not be fetched")
 
 
+def test_whole_issuer_down_after_expiry_uses_last_known_keys_but_never_says_valid(
+    verifier_factory: Any, edge: Edge, provider: ProviderFixture, issued: dict[str, Any]
+) -> None:
+    """Keys and list both expired, issuer unreachable: the signature is still checked with the last known keys,
+    and the answer is indeterminate with the status explained, never valid."""
+    verifier = verifier_factory([provider.issuer_id], transport=edge, cache_ttl=1)
+    assert_valid(verify(verifier, issued["jwt"]))
+    edge.down = everything_down
+    time.sleep(1.1)
+    report = verify(verifier, issued["jwt"])
+    assert report["verdict"] == "indeterminate"
+    assert check(report, "key")["status"] == "passed" and "last known keys" in check(report, "key")["message"]
+    assert check(report, "signature")["status"] == "passed"
+    assert_status_unavailable(report, "could not be")
+
+
+def test_stale_keys_still_catch_a_forged_signature(
+    verifier_factory: Any, edge: Edge, provider: ProviderFixture, issued: dict[str, Any]
+) -> None:
+    verifier = verifier_factory([provider.issuer_id], transport=edge, cache_ttl=1)
+    assert_valid(verify(verifier, issued["jwt"]))
+    edge.down = everything_down
+    time.sleep(1.1)
+    header, payload, signature = issued["jwt"].split(".")
+    tampered = f"{header}.{payload}.{signature[:-4]}AAAA"
+    report = verify(verifier, tampered)
+    assert report["verdict"] == "invalid"
+    assert (check(report, "signature")["status"], check(report, "signature")["code"]) == ("failed", "bad_signature")
+
+
 def test_list_max_age_caps_the_verifier_cache(
     ctx: IssuerContext,
     verifier_factory: Any,

@@ -144,11 +144,16 @@ class Verifier:
         await self._check_status(report, claims, issuer)
 
     async def _check_key_and_signature(self, report: Report, jws: UnverifiedJWS, issuer: str) -> bool:
+        stale = ""
         try:
             keys = await self.resolver.keys_for(issuer, jws.kid)
         except KeysUnavailable as exc:
-            report.unknown("key", "keys_unavailable", f"The issuer's keys could not be fetched: {exc}")
-            return False
+            cached = self.resolver.stale_keys(issuer)
+            if cached is None:
+                report.unknown("key", "keys_unavailable", f"The issuer's keys could not be fetched: {exc}")
+                return False
+            keys, stale = cached, " (its last known keys: the issuer cannot be reached now)"
+            report.keys_stale = True
         if jws.kid is not None:
             key = keys.get(jws.kid)
             if key is None:
@@ -177,7 +182,7 @@ class Verifier:
             )
             return False
         candidates = [key for key in candidates if key.compromised_at is None]
-        report.passed("key", f"The signing key is published by the issuer ({jws.alg}).")
+        report.passed("key", f"The signing key is published by the issuer ({jws.alg}){stale}.")
         for key in candidates:
             try:
                 verify_signature(jws, key)
@@ -203,6 +208,14 @@ class Verifier:
 
     async def _check_status(self, report: Report, claims: dict[str, Any], issuer: str) -> None:
         if "credentialStatus" not in claims:
+            if report.keys_stale:
+                report.unknown(
+                    "status",
+                    "status_unavailable",
+                    "Signature and issuer verified with the issuer's last known keys; the issuer cannot be "
+                    "reached, so the credential could not be confirmed.",
+                )
+                return
             report.skipped("status", "The credential has no revocation status list.", code="no_status_list")
             return
         try:
@@ -215,6 +228,15 @@ class Verifier:
             )
             return
         if not result.set:
+            if report.keys_stale:
+                # Keys from a stale copy cannot tell whether the key was since reported compromised.
+                report.unknown(
+                    "status",
+                    "status_unavailable",
+                    "Signature and issuer verified with the issuer's last known keys; the issuer cannot be "
+                    "reached, so the revocation status could not be checked.",
+                )
+                return
             report.passed("status", "The issuer's status list shows the credential is not revoked.")
             return
         if result.purpose == "suspension":

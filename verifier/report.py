@@ -29,6 +29,8 @@ class Report:
     credential: dict[str, Any] | None = None
     issuer_name: str | None = None
     revocation: dict[str, str] | None = None
+    keys_stale: bool = False
+    """The signature was checked with an expired copy of the issuer's keys (the issuer was unreachable)."""
 
     def passed(self, check_id: str, message: str, code: str = "ok") -> None:
         self.checks.append(Check(check_id, "passed", code, message))

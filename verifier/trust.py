@@ -21,6 +21,8 @@ from verifier.registry import Registry, RegistryUnavailable
 from verifier.remote import FetchError, fetch, origin
 
 JWKS_MAX_BYTES = 256 * 1024
+MAX_STALE_SECONDS = 24 * 3600
+"""How long past its expiry a key set may still be used while the issuer cannot be reached."""
 
 
 class KeysUnavailable(Exception):
@@ -147,6 +149,16 @@ class KeyResolver:
             ttl = self._ttl if max_age is None else min(self._ttl, max_age)
             self._cache[issuer_id] = _CachedKeys(keys, now, now + ttl)
             return keys
+
+    def stale_keys(self, issuer_id: str) -> dict[str, VerificationKey] | None:
+        """The last key set fetched, if it expired less than a day ago; for when the issuer is unreachable.
+
+        A verdict built on it can never be *valid*: the caller must report the status as unknown.
+        """
+        cached = self._cache.get(issuer_id)
+        if cached is None or self._clock() > cached.expires_at + MAX_STALE_SECONDS:
+            return None
+        return cached.keys
 
     def _usable(self, cached: _CachedKeys | None, kid: str | None) -> bool:
         """Fresh, and either holding ``kid`` or refreshed too recently to ask the issuer again."""
