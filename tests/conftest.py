@@ -187,3 +187,18 @@ def verifier_factory(issuer_app: Any) -> Iterator[Any]:
 def verifier(verifier_factory: Any, provider: ProviderFixture) -> TestClient:
     client: TestClient = verifier_factory([provider.issuer_id])
     return client
+
+
+def verify(verifier: TestClient, token: str) -> dict[str, Any]:
+    """``POST /api/v1/verify`` and return the report (always a 200 for a readable request)."""
+    response = verifier.post("/api/v1/verify", json={"credential": token})
+    assert response.status_code == 200, response.text
+    report: dict[str, Any] = response.json()
+    return report
+
+
+def check(report: dict[str, Any], check_id: str) -> dict[str, Any]:
+    """The one check with this id in a report."""
+    found = [item for item in report["checks"] if item["id"] == check_id]
+    assert len(found) == 1, report
+    return found[0]

@@ -37,7 +37,9 @@ from tests.conftest import (
     VERIFIER_URL,
     ProviderFixture,
     add_provider,
+    check,
     issue,
+    verify,
 )
 
 Y = datetime.now(UTC).year + 1
@@ -64,19 +66,6 @@ def payload_of(token: str) -> dict[str, Any]:
 
 def kid_of(token: str) -> str:
     return str(b64u_json(token.split(".")[0])["kid"])
-
-
-def verify(verifier: TestClient, token: str) -> dict[str, Any]:
-    response = verifier.post("/api/v1/verify", json={"credential": token})
-    assert response.status_code == 200, response.text
-    report: dict[str, Any] = response.json()
-    return report
-
-
-def check(report: dict[str, Any], check_id: str) -> dict[str, Any]:
-    found = [item for item in report["checks"] if item["id"] == check_id]
-    assert len(found) == 1, report
-    return found[0]  # type: ignore[no-any-return]
 
 
 def assert_valid(report: dict[str, Any]) -> None:

@@ -28,7 +28,7 @@ from credentials.jose import encode_compact
 from credentials.keys import PrivateKeySigner, generate_private_key, public_jwk
 from issuer.cli import app as cli_app
 from issuer.context import IssuerContext
-from tests.conftest import ISSUER_URL, ProviderFixture, add_provider, issue
+from tests.conftest import ISSUER_URL, ProviderFixture, add_provider, check, issue, verify
 from verifier.app import create_app as create_verifier_app
 from verifier.settings import VerifierSettings
 
@@ -43,19 +43,6 @@ REGISTRY_URL = "http://registry.test/registry.jwt"
 
 def b64u_decode(segment: str) -> bytes:
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-
-
-def verify(verifier: TestClient, token: str) -> dict[str, Any]:
-    response = verifier.post("/api/v1/verify", json={"credential": token})
-    assert response.status_code == 200, response.text
-    report: dict[str, Any] = response.json()
-    return report
-
-
-def check(report: dict[str, Any], check_id: str) -> dict[str, Any]:
-    found = [item for item in report["checks"] if item["id"] == check_id]
-    assert len(found) == 1, report
-    return found[0]  # type: ignore[no-any-return]
 
 
 def assert_valid(report: dict[str, Any]) -> None:

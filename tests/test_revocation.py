@@ -38,7 +38,7 @@ from issuer.models import AuditEntry, Credential, StatusList
 from issuer.providers import get_provider
 from issuer.revocation import revoke as revoke_credential
 from issuer.status_lists import allocate
-from tests.conftest import ISSUER_URL, PLAIN_ACHIEVEMENT, ProviderFixture, add_provider, issue
+from tests.conftest import ISSUER_URL, PLAIN_ACHIEVEMENT, ProviderFixture, add_provider, check, issue, verify
 
 STATUS_UNAVAILABLE_LEAD = "Signature and issuer verified; revocation status could not be checked."
 REASON = "Plagiat w projekcie końcowym"
@@ -72,19 +72,6 @@ def revoke(issuer: TestClient, provider: ProviderFixture, issued: dict[str, Any]
     if body is None:
         return issuer.post(url, headers=provider.headers)
     return issuer.post(url, json=body, headers=provider.headers)
-
-
-def verify(verifier: TestClient, token: str) -> dict[str, Any]:
-    response = verifier.post("/api/v1/verify", json={"credential": token})
-    assert response.status_code == 200, response.text
-    report: dict[str, Any] = response.json()
-    return report
-
-
-def check(report: dict[str, Any], check_id: str) -> dict[str, Any]:
-    found = [item for item in report["checks"] if item["id"] == check_id]
-    assert len(found) == 1, report
-    return found[0]  # type: ignore[no-any-return]
 
 
 def assert_valid(report: dict[str, Any]) -> None:
