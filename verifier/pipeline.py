@@ -113,11 +113,9 @@ class Verifier:
             report.failed("issuer", "untrusted_issuer", f"The issuer {issuer[:200]} is not trusted: {decision.reason}.")
             return
         report.issuer_name = decision.name
-        profile = claims.get("issuer")
-        label = decision.name or (str(profile.get("name") or "")[:200] if isinstance(profile, dict) else "")
-        report.passed(
-            "issuer", f"{label} ({issuer}) is a trusted issuer." if label else f"{issuer} is a trusted issuer."
-        )
+        # Only the trust list's own name is shown here: the token's claims are not verified yet.
+        label = f"{decision.name} ({issuer})" if decision.name else issuer
+        report.passed("issuer", f"{label} is a trusted issuer.")
 
         if not await self._check_key_and_signature(report, jws, issuer):
             return
