@@ -7,6 +7,8 @@ database-backed test on PostgreSQL as well.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import shutil
 import uuid
@@ -202,3 +204,19 @@ def check(report: dict[str, Any], check_id: str) -> dict[str, Any]:
     found = [item for item in report["checks"] if item["id"] == check_id]
     assert len(found) == 1, report
     return found[0]
+
+
+def path_of(url: str) -> str:
+    """The path of an issuer URL, for the in-process client."""
+    assert url.startswith(ISSUER_URL + "/"), url
+    return url[len(ISSUER_URL) :]
+
+
+def b64u_json(segment: str) -> dict[str, Any]:
+    """Decode one JWS segment by hand (independently of the project's own decoder)."""
+    result: dict[str, Any] = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    return result
+
+
+def payload_of(token: str) -> dict[str, Any]:
+    return b64u_json(token.split(".")[1])

@@ -7,7 +7,6 @@ does not move, so cache expiry is exercised with small TTLs instead).
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import time
@@ -37,8 +36,11 @@ from tests.conftest import (
     VERIFIER_URL,
     ProviderFixture,
     add_provider,
+    b64u_json,
     check,
     issue,
+    path_of,
+    payload_of,
     verify,
 )
 
@@ -48,20 +50,6 @@ T0 = datetime(Y, 1, 31, 12, 0, 0, tzinfo=UTC)  # always after the fixtures' keys
 
 # --------------------------------------------------------------------------------------------------------------
 # helpers
-
-
-def path_of(url: str) -> str:
-    assert url.startswith(ISSUER_URL + "/"), url
-    return url[len(ISSUER_URL) :]
-
-
-def b64u_json(segment: str) -> dict[str, Any]:
-    result: dict[str, Any] = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-    return result
-
-
-def payload_of(token: str) -> dict[str, Any]:
-    return b64u_json(token.split(".")[1])
 
 
 def kid_of(token: str) -> str:

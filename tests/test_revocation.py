@@ -38,7 +38,18 @@ from issuer.models import AuditEntry, Credential, StatusList
 from issuer.providers import get_provider
 from issuer.revocation import revoke as revoke_credential
 from issuer.status_lists import allocate
-from tests.conftest import ISSUER_URL, PLAIN_ACHIEVEMENT, ProviderFixture, add_provider, check, issue, verify
+from tests.conftest import (
+    ISSUER_URL,
+    PLAIN_ACHIEVEMENT,
+    ProviderFixture,
+    add_provider,
+    b64u_json,
+    check,
+    issue,
+    path_of,
+    payload_of,
+    verify,
+)
 
 STATUS_UNAVAILABLE_LEAD = "Signature and issuer verified; revocation status could not be checked."
 REASON = "Plagiat w projekcie końcowym"
@@ -46,20 +57,6 @@ REASON = "Plagiat w projekcie końcowym"
 
 # --------------------------------------------------------------------------------------------------------------
 # helpers
-
-
-def path_of(url: str) -> str:
-    assert url.startswith(ISSUER_URL + "/"), url
-    return url[len(ISSUER_URL) :]
-
-
-def b64u_json(segment: str) -> dict[str, Any]:
-    result: dict[str, Any] = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-    return result
-
-
-def payload_of(token: str) -> dict[str, Any]:
-    return b64u_json(token.split(".")[1])
 
 
 def header_of(token: str) -> dict[str, Any]:
