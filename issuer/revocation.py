@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -69,3 +70,15 @@ def revoke(
 def revoke_for(ctx: IssuerContext, principal: Principal, reference: str, reason: str) -> Revoked:
     principal.require("revoke")
     return revoke(ctx, principal.provider, reference, reason, principal.actor)
+
+
+def revocation_status(ctx: IssuerContext, record: Credential) -> dict[str, Any]:
+    """What anyone may know about a credential's state: revoked or not, when, why, and its replacement."""
+    status: dict[str, Any] = {"revoked": record.revoked_at is not None}
+    if record.revoked_at is not None:
+        status["revokedAt"] = record.revoked_at.isoformat()
+        if record.revocation_reason:
+            status["reason"] = record.revocation_reason
+        if record.replaced_by:
+            status["replacedBy"] = ctx.urls.credential(record.replaced_by)
+    return status

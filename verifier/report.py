@@ -60,10 +60,6 @@ class Report:
             return "indeterminate"
         return "valid"
 
-    @property
-    def failure(self) -> Check | None:
-        return next((check for check in self.checks if check.status in ("failed", "unknown")), None)
-
     def as_dict(self) -> dict[str, Any]:
         credential = self.credential
         if credential is not None:

@@ -11,7 +11,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
 
@@ -53,12 +53,12 @@ class TrustList:
     even if the local list names it.
     """
 
-    issuers: dict[str, str | None] = field(default_factory=dict)
+    issuers: frozenset[str] = frozenset()
     registry: Registry | None = None
 
     @classmethod
     def of(cls, issuer_ids: Iterable[str], registry: Registry | None = None) -> TrustList:
-        return cls({issuer_id.rstrip("/"): None for issuer_id in issuer_ids}, registry)
+        return cls(frozenset(issuer_id.rstrip("/") for issuer_id in issuer_ids), registry)
 
     async def decide(self, issuer_id: str) -> Decision:
         local = issuer_id in self.issuers

@@ -13,12 +13,12 @@ from credentials.hashing import sha256_hex
 from credentials.ob3 import summarize
 from issuer import repository
 from issuer.api.deps import ContextDep
-from issuer.api.v1 import revocation_status
 from issuer.errors import NotFound
 from issuer.i18n import MESSAGES, language
 from issuer.models import Credential
 from issuer.providers import did_document, get_provider, jwks_document, profile_document
 from issuer.qr import qr_png, qr_svg
+from issuer.revocation import revocation_status
 
 router = APIRouter(tags=["public"])
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")

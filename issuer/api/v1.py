@@ -13,7 +13,7 @@ from issuer.context import IssuerContext
 from issuer.errors import InvalidInput, NotFound
 from issuer.issuance import CredentialRequest, StoredCredential, issue_credentials
 from issuer.models import Credential
-from issuer.revocation import RevokeRequest, revoke_for
+from issuer.revocation import RevokeRequest, revocation_status, revoke_for
 
 router = APIRouter(prefix="/api/v1", tags=["provider API"])
 
@@ -30,18 +30,6 @@ def credential_view(ctx: IssuerContext, record: Credential | StoredCredential, *
         view["status"] = revocation_status(ctx, record)
         view["credential"] = record.claims()
     return view
-
-
-def revocation_status(ctx: IssuerContext, record: Credential) -> dict[str, Any]:
-    """What anyone may know about a credential's state: revoked or not, when, why, and its replacement."""
-    status: dict[str, Any] = {"revoked": record.revoked_at is not None}
-    if record.revoked_at is not None:
-        status["revokedAt"] = record.revoked_at.isoformat()
-        if record.revocation_reason:
-            status["reason"] = record.revocation_reason
-        if record.replaced_by:
-            status["replacedBy"] = ctx.urls.credential(record.replaced_by)
-    return status
 
 
 @router.post("/achievements", status_code=status.HTTP_201_CREATED)
