@@ -32,7 +32,7 @@ test-postgres: $(STAMP) ## Run the suite on SQLite and on the local PostgreSQL
 lint: $(STAMP) ## Ruff lint and format check, then mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy credentials issuer verifier
+	$(BIN)/mypy credentials http_edge issuer verifier
 
 bench: $(STAMP) ## Print the performance ratios of PRODUCT.md §7
 	$(BIN)/python bench/run.py

@@ -1,8 +1,10 @@
-"""Digests used outside the JWS itself (hashed learner e-mails, stored API keys), through ``cryptography``."""
+"""Digests and MACs used outside the JWS itself (hashed learner e-mails, stored API keys, the keyed audit chain and
+duplicate guard), through ``cryptography``."""
 
 from __future__ import annotations
 
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, hmac
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 
 def sha256(data: bytes) -> bytes:
@@ -24,3 +26,16 @@ def hash_email(email: str, salt: str) -> str:
     """
     normalised = email.strip().lower()
     return "sha256$" + sha256_hex((normalised + salt).encode("utf-8"))
+
+
+def hmac_sha256(key: bytes, data: bytes) -> bytes:
+    """Return HMAC-SHA256 of ``data`` under ``key``."""
+    mac = hmac.HMAC(key, hashes.SHA256())
+    mac.update(data)
+    return mac.finalize()
+
+
+def derive_key(secret: bytes, purpose: str) -> bytes:
+    """Return a 32-byte key for one ``purpose`` from a server secret (HKDF-SHA256), so that one secret can key
+    several HMACs without any two sharing a key."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode("utf-8")).derive(secret)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from credentials import strict_json
 from credentials.encoding import b64url_decode, b64url_encode
 from credentials.errors import (
     BadSignature,
@@ -20,6 +21,7 @@ from credentials.errors import (
     UnsupportedAlgorithm,
 )
 from credentials.keys import VERIFY_ALGORITHMS, VerificationKey
+from credentials.strict_json import DuplicateMember, object_without_duplicates, reject_constant
 
 MAX_TOKEN_BYTES = 16 * 1024
 """Largest compact JWS accepted. A credential with a long narrative is about 3 KiB."""
@@ -68,34 +70,15 @@ class UnverifiedJWS:
         return kid if isinstance(kid, str) else None
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        seen: set[str] = set()
-        duplicate = next(name for name, _ in pairs if name in seen or seen.add(name))  # type: ignore[func-returns-value]
-        raise _DuplicateMember(duplicate)
-    return result
-
-
-class _DuplicateMember(ValueError):
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.name = name
-
-
 def _json_object(data: bytes, what: str) -> dict[str, Any]:
     """Parse a JSON object strictly: UTF-8, no NaN/Infinity, no duplicate member names at any depth."""
     try:
         value = json.loads(
             data.decode("utf-8"),
-            object_pairs_hook=_object_without_duplicates,
-            parse_constant=_reject_constant,
+            object_pairs_hook=object_without_duplicates,
+            parse_constant=reject_constant,
         )
-    except _DuplicateMember as exc:
+    except DuplicateMember as exc:
         if what == "header":
             raise HeaderNotAllowed(f"The header repeats the member '{exc.name}'.", member=exc.name) from exc
         raise MalformedToken(f"The {what} repeats the member '{exc.name}'.", segment=what) from exc
@@ -188,8 +171,8 @@ def verify_signature(jws: UnverifiedJWS, key: VerificationKey) -> None:
 
 
 def serialize_json(value: Mapping[str, Any]) -> bytes:
-    """Return compact UTF-8 JSON, as signed into a JWS."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """Return compact UTF-8 JSON, as signed into a JWS. Raises ``ValueError`` for NaN or infinity."""
+    return strict_json.dumps(value)
 
 
 def encode_compact(claims: Mapping[str, Any], signer: Signer, typ: str = "JWT") -> str:

@@ -1,8 +1,14 @@
-"""The tamper-evident audit log: append-only, each entry's hash commits to the previous one.
+"""The tamper-evident audit log: append-only, each entry keyed to the one before it.
 
 Entries hold actions, ids and key ids only: never personal data (no learner names or e-mails, no revocation
-reasons, which are free text) and never secrets. ``verify_chain`` recomputes every link and names the first
-that does not hold.
+reasons, which are free text) and never secrets.
+
+Each entry carries a sequence number and an HMAC, under a key derived from the server secret (kept outside the
+database), over its content and the previous entry's MAC. Someone with the database but not the secret can
+therefore neither edit an entry and re-chain the rest nor append a forged one. What a chain alone cannot show,
+a shortened or emptied log, is caught by the checkpoint (:mod:`issuer.audit_checkpoint`): after every commit
+that appends, the newest sequence number and MAC are written, keyed, to a file outside the database.
+Entries written before the chain was keyed (plain SHA-256) are still checked; the first keyed entry seals them.
 """
 
 from __future__ import annotations
@@ -10,22 +16,35 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, text
 from sqlmodel import Session
 
-from credentials.hashing import sha256_hex
-from issuer import repository
+from credentials.hashing import hmac_sha256, sha256_hex
+from issuer import audit_checkpoint, repository
+from issuer.errors import ConfigurationError
 from issuer.models import AuditEntry, table_of, utcnow
 
 _AUDIT_LOCK = 0x6F647A61  # any fixed number; every PostgreSQL transaction that appends takes this lock
+KEY_PURPOSE = "odznaka audit chain v1"
 
 
-def entry_hash(prev_hash: str, entry: Mapping[str, Any]) -> str:
-    """SHA-256 over the previous hash and the entry's content, in a canonical JSON form."""
-    content = [
-        prev_hash,
+@dataclass(frozen=True)
+class AuditSeal:
+    """The audit key (derived from the server secret) and where the checkpoint outside the database lives."""
+
+    key: bytes
+    checkpoint: Path
+
+
+def _canonical(content: list[Any]) -> bytes:
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _fields(entry: Mapping[str, Any]) -> list[Any]:
+    return [
         entry["at"].isoformat(),
         entry["provider_id"],
         entry["actor"],
@@ -33,31 +52,47 @@ def entry_hash(prev_hash: str, entry: Mapping[str, Any]) -> str:
         entry["subject"],
         entry["details"],
     ]
-    return sha256_hex(json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())
 
 
-def _content(entry: AuditEntry) -> dict[str, Any]:
-    return {name: getattr(entry, name) for name in ("at", "provider_id", "actor", "action", "subject", "details")}
+def entry_mac(key: bytes, prev_hash: str, entry: Mapping[str, Any]) -> str:
+    """HMAC-SHA256 over the sequence number, the previous entry's MAC and this entry's content."""
+    return hmac_sha256(key, _canonical([entry["seq"], prev_hash, *_fields(entry)])).hex()
+
+
+def legacy_entry_hash(prev_hash: str, entry: Mapping[str, Any]) -> str:
+    """The unkeyed SHA-256 link of entries written before the chain was keyed."""
+    return sha256_hex(_canonical([prev_hash, *_fields(entry)]))
+
+
+def content_of(entry: AuditEntry) -> dict[str, Any]:
+    names = ("seq", "at", "provider_id", "actor", "action", "subject", "details")
+    return {name: getattr(entry, name) for name in names}
 
 
 class AuditTrail:
-    """Appends entries within one transaction, chaining them in memory after reading the last hash once."""
+    """Appends entries within one transaction, chaining them in memory after reading the last entry once."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, seal: AuditSeal) -> None:
         self._session = session
+        self._seal = seal
         self._pending: list[dict[str, Any]] = []
+        self._written = False
         bind = session.get_bind()
         if bind.dialect.name == "postgresql":
             # One appender at a time, or two transactions would both chain onto the same last entry.
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK})
-        self._last_hash = repository.last_audit_hash(session)
-        # Entries are written in one statement when the transaction commits (see Database.write).
+        self._last_seq, self._last_hash = repository.last_audit_link(session)
+        # Entries are written in one statement just before the transaction commits, and the checkpoint just after
+        # (see Database.write), so the checkpoint never names an entry that was rolled back.
         session.info.setdefault("before_commit", []).append(self.flush)
+        session.info.setdefault("after_commit", []).append(self.checkpoint)
 
     def record(
         self, *, actor: str, action: str, subject: str, provider_id: int | None, details: dict[str, Any] | None = None
     ) -> None:
+        self._last_seq += 1
         entry: dict[str, Any] = {
+            "seq": self._last_seq,
             "at": utcnow(),
             "actor": actor,
             "action": action,
@@ -65,21 +100,30 @@ class AuditTrail:
             "provider_id": provider_id,
             "details": details or {},
             "prev_hash": self._last_hash,
+            "keyed": True,
         }
-        entry["hash"] = self._last_hash = entry_hash(self._last_hash, entry)
+        entry["hash"] = self._last_hash = entry_mac(self._seal.key, self._last_hash, entry)
         self._pending.append(entry)
 
     def flush(self) -> None:
         if self._pending:
             self._session.execute(insert(table_of(AuditEntry)), self._pending)
             self._pending = []
+            self._written = True
+
+    def checkpoint(self) -> None:
+        if self._written:
+            audit_checkpoint.advance(self._seal, self._last_seq, self._last_hash)
 
 
 def trail(session: Session) -> AuditTrail:
-    """The transaction's audit trail (created on first use)."""
+    """The transaction's audit trail (created on first use). Raises :class:`ConfigurationError` without a seal."""
     found = session.info.get("audit_trail")
     if found is None:
-        found = session.info["audit_trail"] = AuditTrail(session)
+        seal = session.info.get("audit_seal")
+        if not isinstance(seal, AuditSeal):
+            raise ConfigurationError("The audit log can only be written through Database.write() with its seal.")
+        found = session.info["audit_trail"] = AuditTrail(session, seal)
     assert isinstance(found, AuditTrail)
     return found
 
@@ -93,32 +137,5 @@ def record(
     provider_id: int | None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    """Append to the hash-chained audit log within the session's transaction."""
+    """Append to the keyed, hash-chained audit log within the session's transaction."""
     trail(session).record(actor=actor, action=action, subject=subject, provider_id=provider_id, details=details)
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    entries: int
-    first_broken: int | None
-    reason: str | None
-
-
-def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
-    """Recompute the chain from the first entry; report the first entry whose link does not hold."""
-    previous = ""
-    count = 0
-    last_id = 0
-    while True:
-        rows = repository.audit_entries_after(session, last_id, batch)
-        if not rows:
-            return ChainReport(count, None, None)
-        for entry in rows:
-            assert entry.id is not None
-            if entry.prev_hash != previous:
-                return ChainReport(count, entry.id, "its prev_hash is not the hash of the entry before it")
-            if entry_hash(previous, _content(entry)) != entry.hash:
-                return ChainReport(count, entry.id, "its content does not match its hash")
-            previous = entry.hash
-            count += 1
-            last_id = entry.id

@@ -1,10 +1,12 @@
-"""Operator commands: ``issuer init | providers add | api-keys add | demo | serve``."""
+"""Operator commands: ``issuer init | providers | api-keys | keys | credentials | audit | registry | secrets |
+demo | serve``."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import os
+import secrets
 import shlex
 from pathlib import Path
 from typing import Annotated
@@ -12,18 +14,20 @@ from typing import Annotated
 import typer
 
 from credentials.errors import CredentialError
-from issuer import registry, repository
+from credentials.hashing import derive_key
+from http_edge.access_log import uvicorn_log_config
+from issuer import audit_checkpoint, registry, repository
 from issuer.achievements import AchievementIn, create_achievement
-from issuer.api_keys import SCOPES, Principal, create_api_key
-from issuer.audit import verify_chain
-from issuer.context import IssuerContext
+from issuer.api_keys import SCOPES, Principal, create_api_key, list_api_keys, revoke_api_key
+from issuer.audit_verify import verify as verify_audit
+from issuer.context import RECIPIENT_KEY_PURPOSE, IssuerContext
 from issuer.errors import AlreadyExists, IssuerError
-from issuer.key_lifecycle import compromise, list_keys, rotate
+from issuer.key_lifecycle import compromise, list_keys, reencrypt_keys, rotate
 from issuer.migrate import upgrade
 from issuer.providers import create_provider, get_provider
 from issuer.reissue import reissue
 from issuer.revocation import revoke
-from issuer.settings import get_settings
+from issuer.settings import PASSPHRASE_MIN_GUESSES_LOG10, get_settings, require_strong
 
 app = typer.Typer(help="Odznaka issuer: set up, manage providers and keys, and serve the API.", no_args_is_help=True)
 providers_app = typer.Typer(help="Training providers.", no_args_is_help=True)
@@ -32,14 +36,22 @@ keys_app = typer.Typer(help="Signing keys of a provider: list, rotate, mark comp
 credentials_app = typer.Typer(help="Issued credentials: revoke, reissue.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 registry_app = typer.Typer(help="The programme's signed registry of accredited issuers.", no_args_is_help=True)
+secrets_app = typer.Typer(help="Secrets the service needs: generate one into a private file.", no_args_is_help=True)
 app.add_typer(providers_app, name="providers")
 app.add_typer(api_keys_app, name="api-keys")
 app.add_typer(keys_app, name="keys")
 app.add_typer(credentials_app, name="credentials")
 app.add_typer(audit_app, name="audit")
 app.add_typer(registry_app, name="registry")
+app.add_typer(secrets_app, name="secrets")
 
 DEMO_SLUG = "demo"
+
+
+@app.callback()
+def main() -> None:
+    """Odznaka issuer."""
+    os.umask(0o077)  # the database, its WAL, keys and checkpoint are for this user only
 
 
 def _context() -> IssuerContext:
@@ -60,8 +72,13 @@ def _fail(exc: IssuerError) -> typer.Exit:
 def init() -> None:
     """Create or upgrade the database (safe to run again)."""
     settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.sqlalchemy_url)
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        recipient_key = derive_key(settings.server_secret(), RECIPIENT_KEY_PURPOSE)
+    except IssuerError as exc:
+        typer.secho(f"error: {exc.message}", err=True, fg="red")
+        raise typer.Exit(2) from exc
+    upgrade(settings.sqlalchemy_url, recipient_key)
     typer.echo(f"database ready: {settings.sqlalchemy_url.split('@')[-1]}")
 
 
@@ -99,6 +116,32 @@ def api_keys_add(
         raise _fail(exc) from exc
     typer.echo(f"API key for {slug} (scopes: {' '.join(sorted(scope or SCOPES))}); it is shown only now:")
     typer.echo(key)
+
+
+@api_keys_app.command("list")
+def api_keys_list(slug: str) -> None:
+    """List a provider's API keys: prefix, scopes, created, revoked (the keys themselves are not stored)."""
+    ctx = _context()
+    try:
+        keys = list_api_keys(ctx, slug)
+    except IssuerError as exc:
+        raise _fail(exc) from exc
+    for key in keys:
+        state = f"revoked {key.revoked_at.isoformat(timespec='seconds')}" if key.revoked_at else "active"
+        typer.echo(f"{key.prefix}…  {key.scopes:22}  created {key.created_at.isoformat(timespec='seconds')}  {state}")
+
+
+@api_keys_app.command("revoke")
+def api_keys_revoke(
+    slug: str, prefix: Annotated[str, typer.Argument(help="The key's prefix, as `api-keys list` shows it.")]
+) -> None:
+    """Revoke an API key; it stops working on the next request."""
+    ctx = _context()
+    try:
+        changed = revoke_api_key(ctx, slug, prefix.rstrip("…"))
+    except IssuerError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"API key {prefix} {'revoked' if changed else 'was already revoked'}")
 
 
 DEMO_ACHIEVEMENT = {
@@ -202,6 +245,40 @@ def keys_compromise(slug: str, kid: str) -> None:
     typer.echo(f"reissue what it signed with: issuer credentials reissue {slug} --kid {kid}")
 
 
+@keys_app.command("reencrypt")
+def keys_reencrypt(
+    new_passphrase_file: Annotated[
+        Path | None, typer.Option(help="Encrypt under this passphrase instead of the current one.")
+    ] = None,
+) -> None:
+    """Rewrite every private key file in the current format (OpenSSH, bcrypt KDF), optionally under a new
+    passphrase. Reads them with the current one, even if that one is too weak to run the service with."""
+    settings = get_settings()
+    try:
+        current = settings.passphrase(check_strength=False)
+        if new_passphrase_file is not None:
+            new = new_passphrase_file.read_text("utf-8").strip()
+        else:
+            new = current.decode("utf-8")
+        require_strong(new, "The new passphrase", PASSPHRASE_MIN_GUESSES_LOG10)
+    except IssuerError as exc:
+        typer.secho(f"error: {exc.message}", err=True, fg="red")
+        raise typer.Exit(2) from exc
+    except OSError as exc:
+        typer.secho(f"error: {new_passphrase_file} cannot be read ({exc.strerror})", err=True, fg="red")
+        raise typer.Exit(2) from exc
+    try:
+        ctx = IssuerContext.from_settings(settings, check_passphrase_strength=False)
+        changed, total = reencrypt_keys(ctx, new.encode("utf-8"))
+    except IssuerError as exc:
+        raise _fail(exc) from exc
+    typer.echo(
+        f"{changed} of {total} key file(s) rewritten (OpenSSH format, bcrypt KDF, {settings.key_kdf_rounds} rounds)"
+    )
+    if new_passphrase_file is not None:
+        typer.echo(f"set ISSUER_KEY_PASSPHRASE_FILE={new_passphrase_file} before starting the service again")
+
+
 @credentials_app.command("revoke")
 def credentials_revoke(
     slug: str,
@@ -241,19 +318,41 @@ def credentials_reissue(
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the audit log's hash chain; report the first broken link."""
+    """Check the keyed chain and its checkpoint, and reconcile revocations, status bits and audit entries."""
     ctx = _context()
+    assert ctx.db.audit_seal is not None
     with ctx.db.read() as session:
-        report = verify_chain(session)
-    if report.first_broken is not None:
-        typer.secho(
-            f"audit log BROKEN at entry {report.first_broken}: {report.reason} "
-            f"({report.entries} entries before it verify)",
-            err=True,
-            fg="red",
-        )
+        report = verify_audit(session, ctx.db.audit_seal)
+    if not report.intact:
+        typer.secho(f"audit log NOT intact ({report.entries} entries):", err=True, fg="red")
+        for problem in report.problems:
+            typer.secho(f"  - {problem}", err=True, fg="red")
         raise typer.Exit(1)
-    typer.echo(f"audit log intact: {report.entries} entries")
+    typer.echo(f"audit log intact: {report.entries} entries; revocations, status lists and the log agree")
+
+
+@audit_app.command("reseal")
+def audit_reseal() -> None:
+    """Write a new checkpoint at the log's current end (after restoring a backup, or examining a reported break)."""
+    ctx = _context()
+    assert ctx.db.audit_seal is not None
+    with ctx.db.read() as session:
+        seq, entry_hash = repository.last_audit_link(session)
+    audit_checkpoint.reseal(ctx.db.audit_seal, seq, entry_hash)
+    typer.echo(f"checkpoint written at entry {seq}: {ctx.db.audit_seal.checkpoint}")
+
+
+@secrets_app.command("generate")
+def secrets_generate(path: Path) -> None:
+    """Write a new random secret (256 bits) into PATH, readable by this user only; refuses to overwrite."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:
+        typer.secho(f"error: {path} exists; refusing to overwrite a secret", err=True, fg="red")
+        raise typer.Exit(1) from exc
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(secrets.token_urlsafe(32) + "\n")
+    typer.echo(f"secret written to {path}")
 
 
 @app.command()
@@ -270,14 +369,24 @@ def serve(
     except IssuerError as exc:
         typer.secho(f"error: {exc.message}", err=True, fg="red")
         raise typer.Exit(2) from exc
-    uvicorn.run("issuer.app:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run(
+        "issuer.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,  # http_edge.access_log logs paths without their query strings instead
+        log_config=uvicorn_log_config(),
+    )
 
 
 def _registry_passphrase() -> bytes:
     value = os.environ.get("REGISTRY_KEY_PASSPHRASE", "")
-    if len(value) < 12:
-        typer.secho("error: set REGISTRY_KEY_PASSPHRASE (at least 12 characters)", err=True, fg="red")
-        raise typer.Exit(2)
+    try:
+        require_strong(value, "REGISTRY_KEY_PASSPHRASE", PASSPHRASE_MIN_GUESSES_LOG10)
+    except IssuerError as exc:
+        typer.secho(f"error: {exc.message}", err=True, fg="red")
+        raise typer.Exit(2) from exc
     return value.encode("utf-8")
 
 

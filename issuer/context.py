@@ -7,14 +7,17 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from credentials.hashing import derive_key
 from credentials.jose import Signer
-from issuer import repository
+from issuer import audit, repository
 from issuer.db import Database, make_engine
 from issuer.errors import ConfigurationError
 from issuer.keystore import KeyStore
 from issuer.models import Provider
 from issuer.settings import IssuerSettings
 from issuer.urls import QR_MAX_BYTES, Urls
+
+RECIPIENT_KEY_PURPOSE = "odznaka duplicate guard v1"
 
 
 @dataclass
@@ -23,20 +26,31 @@ class IssuerContext:
     db: Database
     keys: KeyStore
     urls: Urls
+    recipient_key: bytes
+    """HMAC key of the duplicate guard (:func:`issuer.issuance.recipient_key`), derived from the server secret."""
 
     @classmethod
-    def from_settings(cls, settings: IssuerSettings) -> IssuerContext:
+    def from_settings(cls, settings: IssuerSettings, *, check_passphrase_strength: bool = True) -> IssuerContext:
+        """Everything a request or command needs. ``check_passphrase_strength=False`` only for re-encrypting keys
+        that were written under a passphrase the service no longer accepts."""
         urls = Urls(settings.public_url, settings.verifier_url)
         if urls.longest_verify_url() > QR_MAX_BYTES:
             raise ConfigurationError(
                 "ISSUER_VERIFIER_URL and ISSUER_PUBLIC_URL are too long for a version 10 QR code "
                 f"(a verify link would be {urls.longest_verify_url()} bytes; at most {QR_MAX_BYTES})."
             )
+        secret = settings.server_secret()
+        seal = audit.AuditSeal(derive_key(secret, audit.KEY_PURPOSE), settings.audit_checkpoint_path)
         return cls(
             settings=settings,
-            db=Database(make_engine(settings.sqlalchemy_url)),
-            keys=KeyStore(settings.private_keys_dir, settings.passphrase()),
+            db=Database(make_engine(settings.sqlalchemy_url), audit_seal=seal),
+            keys=KeyStore(
+                settings.private_keys_dir,
+                settings.passphrase(check_strength=check_passphrase_strength),
+                settings.key_kdf_rounds,
+            ),
             urls=urls,
+            recipient_key=derive_key(secret, RECIPIENT_KEY_PURPOSE),
         )
 
     def load_signing_keys(self) -> int:

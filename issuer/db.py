@@ -1,20 +1,25 @@
 """Engines and transactions.
 
 SQLite runs in WAL mode with ``synchronous=FULL``; every write transaction starts with ``BEGIN IMMEDIATE``
-so two writers never deadlock on a lock upgrade. PostgreSQL needs nothing special here: its guarantees come
-from unique constraints and ``ON CONFLICT`` in the queries.
+so two writers never deadlock on a lock upgrade. On PostgreSQL, writers that must not interleave take an
+advisory lock (``serialize_on``) and unique constraints back up what must never happen twice. The SQLite file
+and its folder are created private (0600 and 0700): the database holds the learners' names.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
+
+if TYPE_CHECKING:
+    from issuer.audit import AuditSeal
 
 _IMMEDIATE = "odznaka_begin_immediate"
 
@@ -42,18 +47,39 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            _private_file(Path(parsed.database))
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # hide_parameters: an error message must never quote a row's values (learners' names) into a log.
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
+
+
+def _private_file(path: Path) -> None:
+    """Create the database file (and its folder) readable by this user alone; SQLite gives its WAL and
+    shared-memory files the same mode as the database file."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if os.fstat(fd).st_uid == os.getuid():
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
+UNAVAILABLE = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError, exc.DisconnectionError)
+"""Errors that mean the database cannot be reached or used right now (lost connection, locked, pool exhausted):
+worth a retry, never a sign that the request was wrong."""
 
 
 class Database:
     """The issuer's only way to a session: ``read()`` for queries, ``write()`` for one atomic change."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, audit_seal: AuditSeal | None = None) -> None:
         self.engine = engine
+        self.audit_seal = audit_seal
+        """Keys the audit chain; without it a transaction that appends to the audit log is refused."""
 
     @property
     def dialect(self) -> str:
@@ -74,6 +100,7 @@ class Database:
         with self.engine.connect() as connection:
             connection = connection.execution_options(**{_IMMEDIATE: True})
             with Session(bind=connection, expire_on_commit=False) as session:
+                session.info["audit_seal"] = self.audit_seal
                 try:
                     if serialize_on is not None and self.dialect == "postgresql":
                         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": serialize_on})
@@ -84,3 +111,5 @@ class Database:
                 except BaseException:
                     session.rollback()
                     raise
+                for callback in session.info.pop("after_commit", ()):
+                    callback()

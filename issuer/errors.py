@@ -22,6 +22,12 @@ class ConfigurationError(IssuerError):
     code = "configuration_error"
 
 
+class MalformedRequest(IssuerError):
+    """The request body cannot be read as strict JSON; ``fields`` names where, when that is known."""
+
+    code = "malformed_request"
+
+
 class NotAuthenticated(IssuerError):
     code = "not_authenticated"
 

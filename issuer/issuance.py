@@ -21,19 +21,21 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from sqlalchemy import insert
 from sqlmodel import Session
 
-from credentials.errors import SchemaInvalid
-from credentials.hashing import hash_email, sha256_hex
-from credentials.jose import MAX_TOKEN_BYTES, encode_compact
+from credentials.errors import CredentialError, SchemaInvalid
+from credentials.hashing import hash_email, hmac_sha256, sha256, sha256_hex
+from credentials.jose import MAX_TOKEN_BYTES, encode_compact, parse_compact
 from credentials.ob3 import (
     CONTEXTS,
     CREDENTIAL_TYPES,
     OB_SCHEMA_TYPE,
     OB_SCHEMA_URL,
+    check_claims,
     format_datetime,
     jwt_claims_for,
     parse_datetime,
 )
 from credentials.schema import validate_credential
+from credentials.strict_json import first_unrepresentable
 from issuer import audit, repository, status_lists
 from issuer.api_keys import Principal
 from issuer.context import IssuerContext
@@ -152,8 +154,13 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
 
 
-def recipient_key(achievement_id: str, email: str) -> str:
-    return sha256_hex(f"{achievement_id}\n{email.strip().lower()}".encode())
+def recipient_key(key: bytes, achievement_id: str, email: str) -> str:
+    """The duplicate guard: HMAC of the SHA-256 of achievement and normalised e-mail under the server's key.
+
+    Keyed, so that nobody holding the database can test a list of likely addresses against it.
+    """
+    digest = sha256(f"{achievement_id}\n{email.strip().lower()}".encode())
+    return hmac_sha256(key, digest).hex()
 
 
 def build_credential(
@@ -275,7 +282,12 @@ def issue_credentials(
             validity_months=achievement.validity_months,
         )
         drafts.append(
-            Draft(credential_id, document, achievement.id, recipient_key(achievement.id, request.recipient.email))
+            Draft(
+                credential_id,
+                document,
+                achievement.id,
+                recipient_key(ctx.recipient_key, achievement.id, request.recipient.email),
+            )
         )
 
     with ctx.db.write(serialize_on=provider_id) as session:
@@ -339,6 +351,31 @@ def _refuse_duplicates(
         seen[record.recipient_key] = row
 
 
+def _refuse_unrepresentable(document: dict[str, Any], prefix: str) -> None:
+    """Name a NaN or infinity (say, in an achievement stored before such values were refused): JSON cannot
+    carry it, so no verifier could read the credential back."""
+    path = first_unrepresentable(document)
+    if path is not None:
+        field = f"{prefix}.{path}" if prefix else path
+        raise InvalidInput(
+            "The credential would carry a number JSON cannot represent (NaN or infinity).",
+            fields=[{"field": field, "message": "not a finite number"}],
+        )
+
+
+def _read_back(token: str, prefix: str) -> None:
+    """Parse the signed token exactly as a verifier will (strict JSON, header rules, claims): nothing is stored
+    or handed out that our own verifier would call malformed."""
+    try:
+        jws = parse_compact(token)
+        check_claims(jws.unverified_claims, jws.profile)
+    except CredentialError as exc:
+        raise InvalidInput(
+            "The signed credential would not be readable by a verifier.",
+            fields=[{"field": prefix or "credential", "message": exc.message}],
+        ) from exc
+
+
 def sign_and_store(
     ctx: IssuerContext,
     session: Session,
@@ -361,6 +398,7 @@ def sign_and_store(
         document["credentialStatus"] = status_lists.status_entry(ctx, provider.slug, listed.number, index)
         document.update(jwt_claims_for(document))
         prefix = "" if len(drafts) == 1 else f"rows[{row}]"
+        _refuse_unrepresentable(document, prefix)
         try:
             validate_credential(document)
         except SchemaInvalid as exc:
@@ -380,6 +418,7 @@ def sign_and_store(
                     for name in present or ["achievement"]
                 ],
             )
+        _read_back(token, prefix)
         valid_until = document.get("validUntil")
         records.append(
             StoredCredential(

@@ -113,3 +113,24 @@ def compromise(ctx: IssuerContext, slug: str, kid: str, actor: str = "cli") -> S
             assert listed.id is not None
             status_lists.refresh(ctx, session, provider, listed.id, signer, now)
     return replacement
+
+
+def reencrypt_keys(ctx: IssuerContext, new_passphrase: bytes, actor: str = "cli") -> tuple[int, int]:
+    """Rewrite every provider's key files in the current format under ``new_passphrase``.
+
+    Returns (files rewritten, files in all). Raises :class:`ConfigurationError` for a file that cannot be read.
+    """
+    with ctx.db.read() as session:
+        slugs = {provider.id: provider.slug for provider in repository.providers(session)}
+        keys = list(repository.signing_keys(session))
+    changed = sum(ctx.keys.reencrypt(slugs[key.provider_id], key.kid, new_passphrase) for key in keys)
+    with ctx.db.write() as session:
+        audit.record(
+            session,
+            actor=actor,
+            action="keys.reencrypted",
+            subject="key store",
+            provider_id=None,
+            details={"rewritten": changed, "total": len(keys)},
+        )
+    return changed, len(keys)

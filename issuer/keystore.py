@@ -1,4 +1,5 @@
-"""Private keys on disk, encrypted with the configured passphrase, one file per key (mode 0600).
+"""Private keys on disk, encrypted with the configured passphrase (OpenSSH format, bcrypt KDF), one file per key
+(mode 0600, in folders of mode 0700).
 
 The rest of the issuer only ever sees a :class:`credentials.jose.Signer`, so a KMS or HSM can replace this
 module without touching issuance.
@@ -15,10 +16,12 @@ from typing import Any
 from credentials.errors import InvalidKey
 from credentials.jose import Signer
 from credentials.keys import (
+    KDF_ROUNDS,
     PrivateKeySigner,
     decrypt_private_key,
     encrypt_private_key,
     generate_private_key,
+    is_current_format,
     public_jwk,
 )
 from issuer.errors import ConfigurationError
@@ -29,9 +32,10 @@ _SAFE_NAME = re.compile(r"[A-Za-z0-9_-]+")
 class KeyStore:
     """Encrypted PKCS#8 files under ``<root>/<provider slug>/<kid>.pem``; decrypted keys cached in memory."""
 
-    def __init__(self, root: Path, passphrase: bytes) -> None:
+    def __init__(self, root: Path, passphrase: bytes, kdf_rounds: int = KDF_ROUNDS) -> None:
         self.root = root
         self._passphrase = passphrase
+        self._kdf_rounds = kdf_rounds
         self._signers: dict[str, Signer] = {}
         self._lock = threading.Lock()
 
@@ -46,14 +50,10 @@ class KeyStore:
         private_key = generate_private_key(alg)
         jwk = public_jwk(private_key, alg, iss=issuer_id)
         path = self._path(slug, jwk["kid"])
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        pem = encrypt_private_key(private_key, self._passphrase)
+        _private_folder(path.parent)
+        pem = encrypt_private_key(private_key, self._passphrase, self._kdf_rounds)
         # O_EXCL: a kid is never reused, so an existing file means something is wrong.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
-            handle.flush()
-            os.fsync(handle.fileno())
+        _write_private(path, pem, exclusive=True)
         with self._lock:
             self._signers[jwk["kid"]] = PrivateKeySigner(jwk["kid"], alg, private_key)
         return jwk
@@ -80,3 +80,49 @@ class KeyStore:
         with self._lock:
             self._signers[kid] = signer
         return signer
+
+    def reencrypt(self, slug: str, kid: str, new_passphrase: bytes) -> bool:
+        """Rewrite one key file under ``new_passphrase`` in the current format; ``False`` if it was already so.
+
+        The new file replaces the old one atomically, so a crash leaves one of the two, never neither.
+        Raises :class:`ConfigurationError` if the file cannot be read or decrypted with the current passphrase.
+        """
+        path = self._path(slug, kid)
+        try:
+            pem = path.read_bytes()
+        except OSError as exc:
+            raise ConfigurationError(f"The private key {kid} of provider '{slug}' cannot be read.") from exc
+        if is_current_format(pem) and new_passphrase == self._passphrase:
+            return False
+        try:
+            private_key = decrypt_private_key(pem, self._passphrase)
+        except InvalidKey as exc:
+            raise ConfigurationError(f"The private key {kid} of provider '{slug}' cannot be decrypted.") from exc
+        staged = path.with_name(f".{path.name}.new")
+        staged.unlink(missing_ok=True)
+        _write_private(staged, encrypt_private_key(private_key, new_passphrase, self._kdf_rounds), exclusive=True)
+        os.replace(staged, path)
+        _fsync_folder(path.parent)
+        return True
+
+
+def _private_folder(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(folder, 0o700)
+
+
+def _write_private(path: Path, data: bytes, *, exclusive: bool) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
+    fd = os.open(path, flags, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -17,6 +17,12 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str) -> None:
-    """Bring the database at ``url`` to the newest schema; does nothing if it is already there."""
-    command.upgrade(alembic_config(url), "head")
+def upgrade(url: str, recipient_key: bytes | None = None) -> None:
+    """Bring the database at ``url`` to the newest schema; does nothing if it is already there.
+
+    ``recipient_key`` (the duplicate guard's HMAC key) is needed only to upgrade a database that already holds
+    credentials from before the guard was keyed.
+    """
+    config = alembic_config(url)
+    config.attributes["recipient_key"] = recipient_key
+    command.upgrade(config, "head")

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Dialect, Index, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Dialect, Index, LargeBinary, Table, Text, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -102,13 +102,30 @@ class StatusList(SQLModel, table=True):
     number: int
     length: int
     allocated: int = 0
+    """Indexes handed out so far."""
+    pool_start: int | None = None
+    """``allocated`` when the pool of free indexes (:class:`StatusIndexPool`) was built; ``None`` before."""
     jwt: str = Field(sa_column=Column(Text, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class StatusIndexPool(SQLModel, table=True):
+    """A list's indexes in the random order they are handed out, in chunks: the next index is one lookup away,
+    however full the list (``StatusList.allocated`` is the position of the next one)."""
+
+    __tablename__ = "status_index_pool"
+
+    status_list_id: int = Field(foreign_key="status_list.id", primary_key=True)
+    chunk: int = Field(primary_key=True)
+    indexes: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    """Little-endian unsigned 32-bit indexes, positions ``chunk * CHUNK`` onwards."""
 
 
 class Credential(SQLModel, table=True):
     __table_args__ = (
         Index("ix_credential_duplicate", "provider_id", "recipient_key"),
+        # Finds a list's revoked entries without reading every credential on it.
+        Index("ix_credential_status_revoked", "status_list_id", "revoked_at"),
         # An index is never handed out twice, whatever the race.
         UniqueConstraint("status_list_id", "status_index"),
     )
@@ -119,7 +136,8 @@ class Credential(SQLModel, table=True):
     kid: str = Field(max_length=100)
     jwt: str = Field(sa_column=Column(Text, nullable=False))
     recipient_key: str = Field(max_length=64)
-    """SHA-256 of achievement + normalised e-mail: finds accidental re-issues without storing the address."""
+    """HMAC (server secret) of the SHA-256 of achievement + normalised e-mail: finds accidental re-issues without
+    storing the address, and without letting anyone holding the database test guessed addresses against it."""
     issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     valid_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -153,6 +171,8 @@ class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_entry"
 
     id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(unique=True)
+    """1, 2, 3, … without gaps: a missing entry shows even where ids skip (PostgreSQL sequences do)."""
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     provider_id: int | None = Field(default=None, foreign_key="provider.id", index=True)
     actor: str = Field(max_length=100)
@@ -161,7 +181,10 @@ class AuditEntry(SQLModel, table=True):
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     prev_hash: str = Field(default="", max_length=64)
     hash: str = Field(default="", max_length=64, unique=True)
-    """SHA-256 over ``prev_hash`` and this entry's content: editing or removing any entry breaks the chain."""
+    """HMAC (audit key) over ``seq``, ``prev_hash`` and this entry's content: editing, removing or inserting an
+    entry breaks the chain, and only the holder of the server secret can compute a new link."""
+    keyed: bool = True
+    """False for entries written before the chain was keyed (plain SHA-256 links); none may follow a keyed one."""
 
 
 def table_of(model: type[SQLModel]) -> Table:

@@ -15,6 +15,7 @@ from issuer.models import (
     IdempotencyKey,
     Provider,
     SigningKey,
+    StatusIndexPool,
     StatusList,
 )
 
@@ -35,6 +36,11 @@ def providers(session: Session) -> Sequence[Provider]:
 
 def api_key_by_hash(session: Session, key_hash: str) -> ApiKey | None:
     return session.exec(select(ApiKey).where(ApiKey.key_hash == key_hash)).first()
+
+
+def api_keys(session: Session, provider_id: int) -> Sequence[ApiKey]:
+    query = select(ApiKey).where(ApiKey.provider_id == provider_id).order_by(col(ApiKey.created_at), col(ApiKey.id))
+    return session.exec(query).all()
 
 
 def signing_keys(session: Session, provider_id: int | None = None) -> Sequence[SigningKey]:
@@ -150,14 +156,47 @@ def revoked_status_indexes(session: Session, status_list_id: int) -> list[int]:
     return [index for index in session.exec(query).all() if index is not None]
 
 
-def last_audit_hash(session: Session) -> str:
-    found = session.exec(select(AuditEntry.hash).order_by(col(AuditEntry.id).desc()).limit(1)).first()
-    return found or ""
+def last_audit_link(session: Session) -> tuple[int, str]:
+    """The newest audit entry's sequence number and MAC; ``(0, "")`` for an empty log."""
+    query = select(AuditEntry.seq, AuditEntry.hash).order_by(col(AuditEntry.seq).desc()).limit(1)
+    found = session.exec(query).first()
+    return (found[0], found[1]) if found else (0, "")
 
 
-def audit_entries_after(session: Session, after_id: int, limit: int) -> Sequence[AuditEntry]:
-    query = select(AuditEntry).where(col(AuditEntry.id) > after_id).order_by(col(AuditEntry.id)).limit(limit)
+def audit_entries_after(session: Session, after_seq: int, limit: int) -> Sequence[AuditEntry]:
+    query = select(AuditEntry).where(col(AuditEntry.seq) > after_seq).order_by(col(AuditEntry.seq)).limit(limit)
     return session.exec(query).all()
+
+
+def audit_entry_at(session: Session, seq: int) -> AuditEntry | None:
+    return session.exec(select(AuditEntry).where(AuditEntry.seq == seq)).first()
+
+
+def audit_subjects(session: Session, actions: Collection[str]) -> list[tuple[str, str]]:
+    """``(action, subject)`` of every audit entry with one of ``actions``."""
+    query = select(AuditEntry.action, AuditEntry.subject).where(col(AuditEntry.action).in_(actions))
+    return [(action, subject) for action, subject in session.exec(query).all()]
+
+
+def credential_states(session: Session) -> list[tuple[str, int | None, int | None, bool]]:
+    """``(id, status_list_id, status_index, revoked)`` of every credential."""
+    query = select(Credential.id, Credential.status_list_id, Credential.status_index, Credential.revoked_at)
+    return [(cid, list_id, index, revoked is not None) for cid, list_id, index, revoked in session.exec(query).all()]
+
+
+def pool_chunks(session: Session, status_list_id: int, first: int, last: int) -> dict[int, bytes]:
+    """Chunks ``first``..``last`` of a list's index pool, by chunk number."""
+    query = select(StatusIndexPool.chunk, StatusIndexPool.indexes).where(
+        StatusIndexPool.status_list_id == status_list_id,
+        col(StatusIndexPool.chunk) >= first,
+        col(StatusIndexPool.chunk) <= last,
+    )
+    return {chunk: indexes for chunk, indexes in session.exec(query).all()}
+
+
+def has_pool(session: Session, status_list_id: int) -> bool:
+    query = select(StatusIndexPool.chunk).where(StatusIndexPool.status_list_id == status_list_id).limit(1)
+    return session.exec(query).first() is not None
 
 
 def idempotency_record(session: Session, provider_id: int, key: str) -> IdempotencyKey | None:

@@ -7,8 +7,14 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from zxcvbn import zxcvbn
 
 from issuer.errors import ConfigurationError
+
+PASSPHRASE_MIN_GUESSES_LOG10 = 12
+"""A key passphrase must need at least 10^12 guesses by zxcvbn's estimate (each guess costs a bcrypt KDF)."""
+SECRET_KEY_MIN_GUESSES_LOG10 = 24
+"""The server secret keys HMACs that anyone with the database could attack offline at full speed: 80 bits."""
 
 
 class IssuerSettings(BaseSettings):
@@ -26,6 +32,17 @@ class IssuerSettings(BaseSettings):
     """Base URL of the verifier that QR codes and ``links.verify`` point at."""
     key_passphrase: SecretStr | None = None
     key_passphrase_file: Path | None = None
+    key_kdf_rounds: int = Field(default=32, ge=1, le=1024)
+    """bcrypt KDF rounds of newly written key files (OpenSSH format): 32 take about 0.3 s per key here."""
+    secret_key: SecretStr | None = None
+    secret_key_file: Path | None = None
+    """The server secret behind the keyed audit chain and the duplicate guard; kept outside the database."""
+    audit_checkpoint_file: Path | None = None
+    """Where the keyed audit checkpoint is written after each commit; default ``<data_dir>/audit-checkpoint.json``."""
+    rate_limit_storage: str = "memory://"
+    """Where failed-authentication counters live: ``memory://`` per process, ``redis://host:6379`` when shared."""
+    auth_failures_per_minute: int = Field(default=10, ge=1, le=10_000)
+    """Failed authentications allowed per client address, and per API-key prefix, in any 60 seconds."""
     key_algorithm: str = "EdDSA"
     """Algorithm of newly created provider keys: EdDSA (default) or ES256."""
     jwks_max_age: int = Field(default=300, ge=0)
@@ -70,25 +87,56 @@ class IssuerSettings(BaseSettings):
     def private_keys_dir(self) -> Path:
         return self.keys_dir or self.data_dir / "keys"
 
-    def passphrase(self) -> bytes:
+    @property
+    def audit_checkpoint_path(self) -> Path:
+        return self.audit_checkpoint_file or self.data_dir / "audit-checkpoint.json"
+
+    def passphrase(self, *, check_strength: bool = True) -> bytes:
         """Return the key passphrase from ``ISSUER_KEY_PASSPHRASE`` or the file ``ISSUER_KEY_PASSPHRASE_FILE``.
 
-        Raises :class:`ConfigurationError` when neither is set, the file cannot be read, or it is empty.
+        Raises :class:`ConfigurationError` when neither is set, the file cannot be read, or the passphrase is
+        guessable (``check_strength=False`` only to read keys for re-encryption under a stronger one).
         """
-        if self.key_passphrase is not None:
-            secret = self.key_passphrase.get_secret_value()
-        elif self.key_passphrase_file is not None:
-            try:
-                secret = self.key_passphrase_file.read_text("utf-8").strip()
-            except OSError as exc:
-                raise ConfigurationError(f"ISSUER_KEY_PASSPHRASE_FILE cannot be read: {exc.strerror}.") from exc
-        else:
-            raise ConfigurationError(
-                "Set ISSUER_KEY_PASSPHRASE or ISSUER_KEY_PASSPHRASE_FILE: private keys are encrypted at rest."
-            )
-        if len(secret) < 12:
-            raise ConfigurationError("The key passphrase must be at least 12 characters long.")
+        secret = _read_secret(self.key_passphrase, self.key_passphrase_file, "ISSUER_KEY_PASSPHRASE")
+        if check_strength:
+            require_strong(secret, "The key passphrase", PASSPHRASE_MIN_GUESSES_LOG10)
         return secret.encode("utf-8")
+
+    def server_secret(self) -> bytes:
+        """Return the server secret (``ISSUER_SECRET_KEY`` or ``ISSUER_SECRET_KEY_FILE``).
+
+        Raises :class:`ConfigurationError` when it is missing, unreadable, or guessable.
+        """
+        secret = _read_secret(self.secret_key, self.secret_key_file, "ISSUER_SECRET_KEY")
+        require_strong(secret, "The server secret (ISSUER_SECRET_KEY)", SECRET_KEY_MIN_GUESSES_LOG10)
+        return secret.encode("utf-8")
+
+
+def _read_secret(value: SecretStr | None, file: Path | None, name: str) -> str:
+    if value is not None:
+        return value.get_secret_value()
+    if file is not None:
+        try:
+            return file.read_text("utf-8").strip()
+        except OSError as exc:
+            raise ConfigurationError(f"{name}_FILE cannot be read: {exc.strerror}.") from exc
+    raise ConfigurationError(f"Set {name} or {name}_FILE (generate one with `issuer secrets generate FILE`).")
+
+
+@functools.lru_cache(maxsize=16)
+def _guesses_log10(secret: str) -> float:
+    return float(zxcvbn(secret[:100])["guesses_log10"])
+
+
+def require_strong(secret: str, what: str, min_guesses_log10: float) -> None:
+    """Raise :class:`ConfigurationError` unless zxcvbn estimates ``secret`` needs 10^``min_guesses_log10`` guesses.
+
+    Only the first 100 characters are scored (zxcvbn slows down on long input; they are plenty).
+    """
+    if len(secret) < 12 or _guesses_log10(secret) < min_guesses_log10:
+        raise ConfigurationError(
+            f"{what} is too easy to guess. Use a long random one: `issuer secrets generate FILE` writes one."
+        )
 
 
 @functools.cache

@@ -1,26 +1,35 @@
 """Revocation status lists (W3C Bitstring Status List v1.0), one series per provider.
 
 Indexes are drawn at random from the provider's current list inside the issuing transaction and are never
-reused (a unique constraint backs this up). A list is regenerated and re-signed inside the transaction that
-changes it, so what is served is always what was committed.
+reused (a unique constraint backs this up); drawing one takes the same time whether the list is empty or nearly
+full. A list is regenerated and re-signed inside the transaction that changes it, so what is served is always
+what was committed, and a refresh keeps every bit the last published list had set: a revocation cannot be
+undone, not even by clearing it in the database.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 import secrets
+import struct
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlmodel import Session
 
 from credentials import status_list
+from credentials.encoding import b64url_decode
 from credentials.jose import Signer, encode_compact
 from credentials.ob3 import VC_CONTEXT, format_datetime, jwt_claims_for
 from issuer import repository
 from issuer.context import IssuerContext
-from issuer.models import Provider, StatusList, utcnow
+from issuer.models import Provider, StatusIndexPool, StatusList, table_of, utcnow
 
 _random = secrets.SystemRandom()
+log = logging.getLogger("issuer.status_lists")
 
 
 def list_url(ctx: IssuerContext, slug: str, number: int) -> str:
@@ -43,8 +52,12 @@ def signed_list(
     ctx: IssuerContext, provider: Provider, number: int, length: int, revoked: Sequence[int], signer: Signer
 ) -> str:
     """Build and sign the ``BitstringStatusListCredential`` with the revoked indexes set."""
+    return sign_bits(ctx, provider, number, status_list.set_bits(status_list.new_bitstring(length), revoked), signer)
+
+
+def sign_bits(ctx: IssuerContext, provider: Provider, number: int, bits: bytearray, signer: Signer) -> str:
+    """Sign the ``BitstringStatusListCredential`` of list ``number`` carrying ``bits``."""
     url = list_url(ctx, provider.slug, number)
-    bits = status_list.set_bits(status_list.new_bitstring(length), revoked)
     document = {
         "@context": [VC_CONTEXT],
         "id": url,
@@ -63,8 +76,15 @@ def signed_list(
     return encode_compact(document, signer)
 
 
+SPARSE_FILL = 4
+"""Below 1/SPARSE_FILL full, indexes are drawn at random and checked against the database (fewer than 1.34
+draws per index on average); from there on they come from the list's shuffled pool of free indexes."""
+POOL_CHUNK = 4096
+_POOL_ENTRY = struct.Struct("<I")
+
+
 def _draw_sparse(session: Session, current: StatusList, wanted: int) -> list[int]:
-    """Rejection sampling against the database: cheap while the list is at most half full."""
+    """Rejection sampling against the database: a few indexed lookups while the list is mostly empty."""
     picked: set[int] = set()
     assert current.id is not None
     used = repository.used_status_indexes(session, current.id) if wanted > 1000 else None
@@ -78,6 +98,41 @@ def _draw_sparse(session: Session, current: StatusList, wanted: int) -> list[int
             if len(picked) < wanted:
                 picked.add(index)
     return list(picked)
+
+
+def _build_pool(session: Session, current: StatusList) -> None:
+    """Store the list's free indexes in a random order, in chunks; done once per list, when it fills up."""
+    assert current.id is not None
+    used = repository.used_status_indexes(session, current.id)
+    free = [index for index in range(current.length) if index not in used]
+    # A uniformly random order: sort by 64-bit keys from the operating system's CSPRNG (a tie is harmless).
+    keys = memoryview(os.urandom(8 * len(free))).cast("Q")
+    order = [free[position] for position in sorted(range(len(free)), key=keys.__getitem__)]
+    rows = [
+        {
+            "status_list_id": current.id,
+            "chunk": number,
+            "indexes": struct.pack(f"<{len(part)}I", *part),
+        }
+        for number, start in enumerate(range(0, len(order), POOL_CHUNK))
+        if (part := order[start : start + POOL_CHUNK])
+    ]
+    if rows:
+        session.execute(insert(table_of(StatusIndexPool)), rows)
+    current.allocated = len(used)
+    current.pool_start = len(used)
+
+
+def _draw_pooled(session: Session, current: StatusList, wanted: int) -> list[int]:
+    """The next ``wanted`` indexes of the pool: one or two chunk reads, however full the list is."""
+    assert current.id is not None and current.pool_start is not None
+    first = current.allocated - current.pool_start
+    last = first + wanted - 1
+    chunks = repository.pool_chunks(session, current.id, first // POOL_CHUNK, last // POOL_CHUNK)
+    return [
+        _POOL_ENTRY.unpack_from(chunks[position // POOL_CHUNK], (position % POOL_CHUNK) * _POOL_ENTRY.size)[0]
+        for position in range(first, last + 1)
+    ]
 
 
 def allocate(
@@ -104,26 +159,49 @@ def allocate(
             session.flush()
         assert current.id is not None
         wanted = min(count - len(allocated), current.length - current.allocated)
-        if current.allocated + wanted <= current.length // 2:
+        if current.pool_start is None and current.allocated + wanted > current.length // SPARSE_FILL:
+            _build_pool(session, current)
+            wanted = min(count - len(allocated), current.length - current.allocated)
+        if current.pool_start is None:
             indexes = _draw_sparse(session, current, wanted)
         else:
-            used = repository.used_status_indexes(session, current.id)
-            free = [index for index in range(current.length) if index not in used]
-            indexes = _random.sample(free, wanted)
+            indexes = _draw_pooled(session, current, wanted)
         current.allocated += wanted
         session.add(current)
         allocated.extend((current, index) for index in indexes)
     return allocated
 
 
+def published_bits(listed: StatusList) -> bytearray:
+    """The bitstring of the list as last signed and served (this issuer's own stored token)."""
+    payload = json.loads(b64url_decode(listed.jwt.split(".")[1], "payload"))
+    bits = status_list.decode(payload["credentialSubject"]["encodedList"], max_bytes=listed.length // 8)
+    if len(bits) != listed.length // 8:
+        raise ValueError("the stored status list has the wrong length")
+    return bytearray(bits)
+
+
 def refresh(
     ctx: IssuerContext, session: Session, provider: Provider, status_list_id: int, signer: Signer, now: datetime
 ) -> None:
-    """Re-sign a list from the revocations committed so far (plus those pending in this transaction)."""
+    """Re-sign a list from the revocations committed so far (plus those pending in this transaction), keeping
+    every bit the last published list had set."""
     session.flush()
     listed = session.get(StatusList, status_list_id)
     assert listed is not None
     revoked = repository.revoked_status_indexes(session, status_list_id)
-    listed.jwt = signed_list(ctx, provider, listed.number, listed.length, revoked, signer)
+    try:
+        previous = published_bits(listed)
+    except (ValueError, KeyError, TypeError, status_list.StatusListError):
+        # Unreadable means someone wrote it by hand: `issuer audit verify` names it; the database's
+        # revocations still go out.
+        log.warning(
+            "status list %s of provider %s could not be read back; re-signed from the database",
+            listed.number,
+            provider.slug,
+        )
+        previous = status_list.new_bitstring(listed.length)
+    bits = status_list.set_bits(previous, revoked)
+    listed.jwt = sign_bits(ctx, provider, listed.number, bits, signer)
     listed.updated_at = now
     session.add(listed)

@@ -8,12 +8,15 @@ export ISSUER_DATA_DIR="${ISSUER_DATA_DIR:-var}"
 export ISSUER_KEYS_DIR="${ISSUER_KEYS_DIR:-keys}"
 export ISSUER_PUBLIC_URL="${ISSUER_PUBLIC_URL:-http://127.0.0.1:8000}"
 export ISSUER_VERIFIER_URL="${ISSUER_VERIFIER_URL:-http://127.0.0.1:8001}"
+# Development only: a random passphrase and server secret kept beside the development keys, readable by this
+# user alone (`issuer secrets generate` writes them with mode 0600 and never overwrites one).
 if [[ -z "${ISSUER_KEY_PASSPHRASE:-}" && -z "${ISSUER_KEY_PASSPHRASE_FILE:-}" ]]; then
-  # Development only: a random passphrase kept beside the development keys, readable by this user alone.
-  if [[ ! -s keys/dev-passphrase ]]; then
-    (umask 077 && "$BIN/python" -c 'import secrets; print(secrets.token_urlsafe(32))' > keys/dev-passphrase)
-  fi
+  [[ -s keys/dev-passphrase ]] || "$BIN/issuer" secrets generate keys/dev-passphrase >/dev/null
   export ISSUER_KEY_PASSPHRASE_FILE=keys/dev-passphrase
+fi
+if [[ -z "${ISSUER_SECRET_KEY:-}" && -z "${ISSUER_SECRET_KEY_FILE:-}" ]]; then
+  [[ -s keys/dev-secret-key ]] || "$BIN/issuer" secrets generate keys/dev-secret-key >/dev/null
+  export ISSUER_SECRET_KEY_FILE=keys/dev-secret-key
 fi
 # Short cache lifetimes for the demo, so a revocation, rotation or compromise shows at the verifier within
 # seconds (production defaults: 300 s).

@@ -35,6 +35,9 @@ from verifier.settings import VerifierSettings
 ISSUER_URL = "http://issuer.test"
 VERIFIER_URL = "http://verifier.test"
 TEST_ONLY_PASSPHRASE = "test-only-passphrase-not-a-secret"
+TEST_ONLY_SECRET_KEY = "test-only-server-secret-7c1e9a04d2b85f36e0a9d7c4b1f28e65"
+TEST_ONLY_KDF_ROUNDS = 1
+"""Key files in tests are written with one bcrypt round: the format is the same, the cost is not the point."""
 POSTGRES_URL = os.environ.get("ODZNAKA_TEST_POSTGRES_URL")
 
 # ODZNAKA_TEST_BACKENDS=postgresql runs the database-backed tests on PostgreSQL only (CI's second pass).
@@ -95,6 +98,8 @@ def issuer_settings(tmp_path: Path, database_url: str) -> IssuerSettings:
         public_url=ISSUER_URL,
         verifier_url=VERIFIER_URL,
         key_passphrase=TEST_ONLY_PASSPHRASE,
+        secret_key=TEST_ONLY_SECRET_KEY,
+        key_kdf_rounds=TEST_ONLY_KDF_ROUNDS,
     )
 
 

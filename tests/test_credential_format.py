@@ -30,7 +30,9 @@ from issuer.settings import IssuerSettings
 from tests.conftest import (
     ISSUER_URL,
     PLAIN_ACHIEVEMENT,
+    TEST_ONLY_KDF_ROUNDS,
     TEST_ONLY_PASSPHRASE,
+    TEST_ONLY_SECRET_KEY,
     VERIFIER_URL,
     ProviderFixture,
     add_provider,
@@ -425,6 +427,8 @@ def es256(tmp_path: Path, database_url: str) -> Iterator[tuple[TestClient, Provi
         public_url=ISSUER_URL,
         verifier_url=VERIFIER_URL,
         key_passphrase=TEST_ONLY_PASSPHRASE,
+        secret_key=TEST_ONLY_SECRET_KEY,
+        key_kdf_rounds=TEST_ONLY_KDF_ROUNDS,
         key_algorithm="ES256",
     )
     context = IssuerContext.from_settings(settings)
@@ -530,6 +534,8 @@ def test_qr_version_stays_within_10_at_the_url_limit(tmp_path: Path, database_ur
             public_url=ISSUER_URL,
             verifier_url=verifier_url,
             key_passphrase=TEST_ONLY_PASSPHRASE,
+            secret_key=TEST_ONLY_SECRET_KEY,
+            key_kdf_rounds=TEST_ONLY_KDF_ROUNDS,
         )
 
     context = IssuerContext.from_settings(settings(longest))

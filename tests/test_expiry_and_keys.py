@@ -17,11 +17,9 @@ import httpx
 import pytest
 import time_machine
 from fastapi.testclient import TestClient
-from sqlalchemy import text
 from sqlmodel import col, select
 from typer.testing import CliRunner
 
-from issuer.audit import entry_hash
 from issuer.cli import app as cli_app
 from issuer.context import IssuerContext
 from issuer.errors import InvalidInput, NotFound
@@ -32,7 +30,9 @@ from issuer.settings import get_settings
 from tests.conftest import (
     ISSUER_URL,
     PLAIN_ACHIEVEMENT,
+    TEST_ONLY_KDF_ROUNDS,
     TEST_ONLY_PASSPHRASE,
+    TEST_ONLY_SECRET_KEY,
     VERIFIER_URL,
     ProviderFixture,
     add_provider,
@@ -115,9 +115,11 @@ def cli(monkeypatch: pytest.MonkeyPatch, issuer_settings: Any, database_url: str
     monkeypatch.setenv("ISSUER_DATABASE_URL", database_url)
     monkeypatch.setenv("ISSUER_DATA_DIR", str(issuer_settings.data_dir))
     monkeypatch.setenv("ISSUER_KEY_PASSPHRASE", TEST_ONLY_PASSPHRASE)
+    monkeypatch.setenv("ISSUER_SECRET_KEY", TEST_ONLY_SECRET_KEY)
+    monkeypatch.setenv("ISSUER_KEY_KDF_ROUNDS", str(TEST_ONLY_KDF_ROUNDS))
     monkeypatch.setenv("ISSUER_PUBLIC_URL", ISSUER_URL)
     monkeypatch.setenv("ISSUER_VERIFIER_URL", VERIFIER_URL)
-    for name in ("ISSUER_KEYS_DIR", "ISSUER_KEY_PASSPHRASE_FILE", "ISSUER_KEY_ALGORITHM"):
+    for name in ("ISSUER_KEYS_DIR", "ISSUER_KEY_PASSPHRASE_FILE", "ISSUER_SECRET_KEY_FILE", "ISSUER_KEY_ALGORITHM"):
         monkeypatch.delenv(name, raising=False)
     runner = CliRunner()
 
@@ -688,123 +690,6 @@ def test_cli_revoke_of_another_providers_credential_is_refused(
     assert result.exit_code == 1
     assert "There is no such credential for this provider." in result.stderr
     assert issuer.get(path_of(issued["id"]) + "/status").json()["revoked"] is False
-
-
-# --------------------------------------------------------------------------------------------------------------
-# CLI: the audit log
-
-
-def audit_ids(ctx: IssuerContext) -> list[int]:
-    with ctx.db.read() as session:
-        ids = session.exec(select(AuditEntry.id).order_by(col(AuditEntry.id))).all()
-    return [entry_id for entry_id in ids if entry_id is not None]
-
-
-def drop_append_only_triggers(ctx: IssuerContext) -> None:
-    with ctx.db.write() as session:
-        if ctx.db.dialect == "postgresql":
-            session.execute(text("DROP TRIGGER audit_entry_append_only ON audit_entry"))
-        else:
-            session.execute(text("DROP TRIGGER audit_entry_no_update"))
-            session.execute(text("DROP TRIGGER audit_entry_no_delete"))
-
-
-@pytest.fixture
-def busy_log(
-    issuer: TestClient, ctx: IssuerContext, provider: ProviderFixture, achievement: dict[str, Any]
-) -> list[int]:
-    """A log with provider, key, achievement, issue, revoke and rotation entries."""
-    for n in range(3):
-        issued = issue(issuer, provider, achievement, recipient=person(n))
-    issuer.post(path_of(issued["links"]["self"]) + "/revoke", json={"reason": "x"}, headers=provider.headers)
-    rotate(ctx, provider.slug, delay=0)
-    ids = audit_ids(ctx)
-    assert len(ids) >= 9
-    return ids
-
-
-def test_cli_audit_verify_intact(cli: Any, busy_log: list[int]) -> None:
-    result = cli("audit", "verify")
-    assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == f"audit log intact: {len(busy_log)} entries"
-
-
-def test_audit_log_records_lifecycle_events(ctx: IssuerContext, busy_log: list[int], provider: ProviderFixture) -> None:
-    with ctx.db.read() as session:
-        actions = session.exec(select(AuditEntry.action).order_by(col(AuditEntry.id))).all()
-    assert actions.count("credential.issued") == 3
-    assert actions.count("credential.revoked") == 1
-    assert actions.count("key.created") == 2
-    assert actions[-1] == "key.created"
-
-
-def test_audit_log_is_append_only(ctx: IssuerContext, busy_log: list[int]) -> None:
-    for statement in ("UPDATE audit_entry SET actor = 'mallory'", "DELETE FROM audit_entry"):
-        with pytest.raises(Exception, match="append-only"), ctx.db.write() as session:
-            session.execute(text(statement))
-    assert audit_ids(ctx) == busy_log
-
-
-def test_cli_audit_verify_names_an_edited_entry(cli: Any, ctx: IssuerContext, busy_log: list[int]) -> None:
-    drop_append_only_triggers(ctx)
-    target = busy_log[4]
-    with ctx.db.write() as session:
-        session.execute(text("UPDATE audit_entry SET actor = 'mallory' WHERE id = :id"), {"id": target})
-    result = cli("audit", "verify")
-    assert result.exit_code == 1
-    assert f"audit log BROKEN at entry {target}: its content does not match its hash (4 entries before it verify)" in (
-        result.stderr
-    )
-
-
-def test_cli_audit_verify_names_the_link_after_a_rehashed_entry(
-    cli: Any, ctx: IssuerContext, busy_log: list[int]
-) -> None:
-    """An editor who also recomputes the edited entry's hash breaks the next entry's link."""
-    drop_append_only_triggers(ctx)
-    target = busy_log[2]
-    with ctx.db.write() as session:
-        entry = session.get(AuditEntry, target)
-        assert entry is not None
-        entry.actor = "mallory"
-        entry.hash = entry_hash(entry.prev_hash, entry.model_dump())
-        session.add(entry)
-    result = cli("audit", "verify")
-    assert result.exit_code == 1
-    assert f"audit log BROKEN at entry {busy_log[3]}: its prev_hash is not the hash of the entry before it" in (
-        result.stderr
-    )
-
-
-def test_cli_audit_verify_names_the_entry_after_a_deleted_one(
-    cli: Any, ctx: IssuerContext, busy_log: list[int]
-) -> None:
-    drop_append_only_triggers(ctx)
-    with ctx.db.write() as session:
-        session.execute(text("DELETE FROM audit_entry WHERE id = :id"), {"id": busy_log[5]})
-    result = cli("audit", "verify")
-    assert result.exit_code == 1
-    assert f"audit log BROKEN at entry {busy_log[6]}: its prev_hash is not the hash of the entry before it" in (
-        result.stderr
-    )
-    assert "(5 entries before it verify)" in result.stderr
-
-
-def test_cli_audit_verify_detects_an_edited_detail(cli: Any, ctx: IssuerContext, busy_log: list[int]) -> None:
-    drop_append_only_triggers(ctx)
-    with ctx.db.read() as session:
-        issued = session.exec(
-            select(AuditEntry).where(AuditEntry.action == "credential.issued").order_by(col(AuditEntry.id))
-        ).first()
-    assert issued is not None
-    with ctx.db.write() as session:
-        entry = session.get(AuditEntry, issued.id)
-        assert entry is not None
-        entry.details = {**entry.details, "kid": "another-kid"}
-        session.add(entry)
-    result = cli("audit", "verify")
-    assert result.exit_code == 1
-    assert f"audit log BROKEN at entry {issued.id}: its content does not match its hash" in result.stderr
 
 
 def test_stored_credential_row_matches_its_token(

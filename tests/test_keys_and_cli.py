@@ -31,13 +31,15 @@ from issuer.settings import IssuerSettings, get_settings
 from tests.conftest import (
     ISSUER_URL,
     PLAIN_ACHIEVEMENT,
+    TEST_ONLY_KDF_ROUNDS,
     TEST_ONLY_PASSPHRASE,
+    TEST_ONLY_SECRET_KEY,
     VERIFIER_URL,
     ProviderFixture,
     issue,
 )
 
-PEM_HEADER = b"-----BEGIN ENCRYPTED PRIVATE KEY-----"
+PEM_HEADER = b"-----BEGIN OPENSSH PRIVATE KEY-----"
 
 
 def key_files(settings: IssuerSettings) -> list[Path]:
@@ -51,6 +53,8 @@ def settings_like(settings: IssuerSettings, **changes: Any) -> IssuerSettings:
         "public_url": settings.public_url,
         "verifier_url": settings.verifier_url,
         "key_passphrase": TEST_ONLY_PASSPHRASE,
+        "secret_key": TEST_ONLY_SECRET_KEY,
+        "key_kdf_rounds": TEST_ONLY_KDF_ROUNDS,
     }
     values.update(changes)
     return IssuerSettings(**values)
@@ -75,7 +79,26 @@ def all_rows_text(database_url: str) -> str:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def test_key_files_are_encrypted_pkcs8_and_0600(
+def openssh_kdf(pem: bytes) -> tuple[str, str, int]:
+    """(cipher, KDF, rounds) read from an OpenSSH private key file by hand (PROTOCOL.key of OpenSSH)."""
+    body = base64.b64decode(b"".join(pem.strip().splitlines()[1:-1]))
+    assert body.startswith(b"openssh-key-v1\0")
+    offset = len(b"openssh-key-v1\0")
+
+    def string() -> bytes:
+        nonlocal offset
+        length = int.from_bytes(body[offset : offset + 4], "big")
+        value = body[offset + 4 : offset + 4 + length]
+        offset += 4 + length
+        return value
+
+    cipher, kdf, options = string().decode(), string().decode(), string()
+    salt_length = int.from_bytes(options[:4], "big")
+    rounds = int.from_bytes(options[4 + salt_length : 8 + salt_length], "big")
+    return cipher, kdf, rounds
+
+
+def test_key_files_are_encrypted_with_bcrypt_kdf_and_0600(
     issuer: TestClient, issuer_settings: IssuerSettings, provider: ProviderFixture
 ) -> None:
     files = key_files(issuer_settings)
@@ -90,12 +113,13 @@ def test_key_files_are_encrypted_pkcs8_and_0600(
     pem = path.read_bytes()
     assert pem.startswith(PEM_HEADER)
     assert b"-----BEGIN PRIVATE KEY-----" not in pem
+    assert openssh_kdf(pem) == ("aes256-ctr", "bcrypt", TEST_ONLY_KDF_ROUNDS)
 
-    with pytest.raises(TypeError):
-        serialization.load_pem_private_key(pem, password=None)
+    with pytest.raises((TypeError, ValueError)):
+        serialization.load_ssh_private_key(pem, password=None)
     with pytest.raises(ValueError):
-        serialization.load_pem_private_key(pem, password=b"not-the-passphrase")
-    key = serialization.load_pem_private_key(pem, password=TEST_ONLY_PASSPHRASE.encode())
+        serialization.load_ssh_private_key(pem, password=b"not-the-passphrase")
+    key = serialization.load_ssh_private_key(pem, password=TEST_ONLY_PASSPHRASE.encode())
     assert isinstance(key, ed25519.Ed25519PrivateKey)
     raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     assert b64url_encode(raw) == jwk["x"], "the file holds the private half of the published key"
@@ -146,11 +170,17 @@ def test_missing_passphrase_refuses_to_start(
     assert "ISSUER_KEY_PASSPHRASE" in raised.value.message
 
 
-def test_short_passphrase_refuses_to_start(
-    ctx: IssuerContext, issuer_settings: IssuerSettings, provider: ProviderFixture
+@pytest.mark.parametrize("weak", ["short", "passwordpassword", "Lublin2026!Lublin2026!", "aaaaaaaaaaaaaaaaaaaaaaaa"])
+def test_guessable_passphrase_refuses_to_start(
+    ctx: IssuerContext, issuer_settings: IssuerSettings, provider: ProviderFixture, weak: str
 ) -> None:
-    with pytest.raises(ConfigurationError, match="at least 12"):
-        create_app(settings=settings_like(issuer_settings, key_passphrase="short"))
+    with pytest.raises(ConfigurationError, match="too easy to guess") as raised:
+        create_app(settings=settings_like(issuer_settings, key_passphrase=weak))
+    assert weak not in raised.value.message
+
+
+def test_default_kdf_rounds_cost_a_guesser_real_time() -> None:
+    assert IssuerSettings().key_kdf_rounds >= 16
 
 
 def test_passphrase_file(
@@ -207,6 +237,9 @@ def cli_env(tmp_path: Path, database_url: str) -> dict[str, str | None]:
         "ISSUER_DATABASE_URL": database_url,
         "ISSUER_KEY_PASSPHRASE": TEST_ONLY_PASSPHRASE,
         "ISSUER_KEY_PASSPHRASE_FILE": None,
+        "ISSUER_SECRET_KEY": TEST_ONLY_SECRET_KEY,
+        "ISSUER_SECRET_KEY_FILE": None,
+        "ISSUER_KEY_KDF_ROUNDS": str(TEST_ONLY_KDF_ROUNDS),
         "ISSUER_KEYS_DIR": None,
         "ISSUER_KEY_ALGORITHM": None,
         "ISSUER_PUBLIC_URL": ISSUER_URL,
@@ -237,6 +270,8 @@ def cli_settings(cli_env: dict[str, str | None]) -> IssuerSettings:
         public_url=ISSUER_URL,
         verifier_url=VERIFIER_URL,
         key_passphrase=TEST_ONLY_PASSPHRASE,
+        secret_key=TEST_ONLY_SECRET_KEY,
+        key_kdf_rounds=TEST_ONLY_KDF_ROUNDS,
     )
 
 

@@ -160,7 +160,7 @@ def test_keygen_writes_an_encrypted_key_and_prints_the_public_jwk(tmp_path: Path
     assert "d" not in jwk
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     pem = path.read_bytes()
-    assert pem.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    assert pem.startswith(b"-----BEGIN OPENSSH PRIVATE KEY-----")  # bcrypt KDF, not PKCS#8 with PBKDF2
 
     again = registry_cli("keygen", str(path))
     assert again.exit_code == 1
@@ -168,7 +168,7 @@ def test_keygen_writes_an_encrypted_key_and_prints_the_public_jwk(tmp_path: Path
     assert path.read_bytes() == pem
 
 
-@pytest.mark.parametrize("passphrase", [None, "short"])
+@pytest.mark.parametrize("passphrase", [None, "short", "passwordpassword"])
 def test_keygen_needs_a_passphrase(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, registry_cli: Any, passphrase: str | None
 ) -> None:

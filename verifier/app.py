@@ -11,9 +11,12 @@ from typing import Annotated, Any
 import httpx
 from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from credentials.jose import MAX_TOKEN_BYTES
+from http_edge.access_log import AccessLog
+from http_edge.headers import SecurityHeaders
 from verifier.i18n import CHECK_NAMES, TEXT, check_message, language
 from verifier.pipeline import Verifier
 from verifier.registry import Registry, load_registry_key
@@ -24,6 +27,7 @@ from verifier.trust import KeyResolver, TrustList
 
 MAX_BODY_BYTES = 4 * MAX_TOKEN_BYTES
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+STATIC = Path(__file__).resolve().parent / "static"
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -78,6 +82,9 @@ def create_app(settings: VerifierSettings | None = None, client: httpx.AsyncClie
         lifespan=lifespan,
     )
     app.state.verifier = verifier
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(AccessLog)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi import Path as FastAPIPath
 from fastapi.templating import Jinja2Templates
 
 from credentials.hashing import sha256_hex
@@ -23,6 +24,8 @@ from issuer.revocation import revocation_status
 router = APIRouter(tags=["public"])
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
 
+MAX_LIST_NUMBER = 2**31 - 1
+"""Status lists are numbered 1, 2, 3, …; a larger number would overflow the database's integers."""
 JWT_TYPES = ("application/vc+jwt", "application/jwt")
 JSON_TYPES = ("application/json", "application/ld+json", "application/vc")
 
@@ -135,7 +138,9 @@ def credential_status(credential_id: str, ctx: ContextDep) -> Response:
 
 
 @router.get("/status/{slug}/{number}")
-def status_list(slug: str, number: int, request: Request, ctx: ContextDep) -> Response:
+def status_list(
+    slug: str, number: Annotated[int, FastAPIPath(ge=1, le=MAX_LIST_NUMBER)], request: Request, ctx: ContextDep
+) -> Response:
     """A signed BitstringStatusListCredential (VC-JWT), cacheable for ``ISSUER_STATUS_LIST_TTL`` seconds."""
     provider = get_provider(ctx, slug)
     assert provider.id is not None

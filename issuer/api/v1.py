@@ -9,13 +9,17 @@ from fastapi import APIRouter, Header, Query, Response, status
 from issuer import repository
 from issuer.achievements import AchievementIn, create_achievement, list_achievements
 from issuer.api.deps import ContextDep, PrincipalDep
+from issuer.api.strict_json_route import StrictJSONRoute
 from issuer.context import IssuerContext
 from issuer.errors import InvalidInput, NotFound
 from issuer.issuance import CredentialRequest, StoredCredential, issue_credentials
 from issuer.models import Credential
 from issuer.revocation import RevokeRequest, revocation_status, revoke_for
 
-router = APIRouter(prefix="/api/v1", tags=["provider API"])
+MAX_OFFSET = 2**31 - 1
+"""Larger offsets would overflow the database's integers; no provider holds that many credentials."""
+
+router = APIRouter(prefix="/api/v1", tags=["provider API"], route_class=StrictJSONRoute)
 
 
 def credential_view(ctx: IssuerContext, record: Credential | StoredCredential, *, full: bool = False) -> dict[str, Any]:
@@ -78,7 +82,7 @@ def get_credentials(
     ctx: ContextDep,
     principal: PrincipalDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     with ctx.db.read() as session:
         records = repository.provider_credentials(session, principal.provider_id, limit, offset)
