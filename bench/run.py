@@ -323,7 +323,7 @@ async def verify_in_process(issuer: Issuer, tokens: list[str], profile: bool) ->
     raw_step = raw_ed25519_verify(signing_input)
     app = create_issuer_app(context=issuer.ctx)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), timeout=10) as client:
-        verifier = build_verifier(VerifierSettings(trusted_issuers=(issuer.issuer_id,)), client)
+        verifier = build_verifier(VerifierSettings(trusted_issuers=(issuer.issuer_id,), require_https=False), client)
         # Warm up: the first call fetches the JWKS from the issuer app in process; then every token once.
         for token in tokens:
             report = await verifier.verify(token)

@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from http_edge.access_log import AccessLog
+from http_edge.body_limit import BodyLimit
 from http_edge.docs import add_docs
 from http_edge.headers import SecurityHeaders
 from issuer import errors
@@ -47,7 +48,6 @@ def create_app(settings: IssuerSettings | None = None, context: IssuerContext | 
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
-        max_body_size=MAX_BODY_BYTES,
     )
     app.state.context = ctx
     app.add_exception_handler(errors.IssuerError, error_responses.issuer_error)
@@ -61,9 +61,10 @@ def create_app(settings: IssuerSettings | None = None, context: IssuerContext | 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     add_docs(app)
     throttle = FailureThrottle(ctx.settings.rate_limit_storage, ctx.settings.auth_failures_per_minute)
-    # Added last = runs first: the log sees every answer, the headers go on every answer, and the gate answers
-    # before anything reads a body.
+    # Added last = runs first: the log sees every answer, the headers go on every answer, an oversized body is
+    # refused by its length, and the gate answers before anything reads a body.
     app.add_middleware(AuthenticateFirst, context=ctx, throttle=throttle)
+    app.add_middleware(BodyLimit, default=MAX_BODY_BYTES)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)
     return app

@@ -177,6 +177,7 @@ def verifier_factory(issuer_app: Any) -> Iterator[Any]:
 
     def build(trusted: list[str], transport: httpx.AsyncBaseTransport | None = None, **settings: Any) -> TestClient:
         http = httpx.AsyncClient(transport=transport or httpx.ASGITransport(app=issuer_app), base_url=ISSUER_URL)
+        settings.setdefault("require_https", False)  # the in-process issuer is http://issuer.test
         app = create_verifier_app(
             VerifierSettings(public_url=VERIFIER_URL, trusted_issuers=tuple(trusted), **settings), client=http
         )

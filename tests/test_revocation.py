@@ -765,7 +765,7 @@ def test_expired_cache_with_issuer_down_is_indeterminate(
     edge.down = status_down
     assert_valid(verify(verifier, issued["jwt"]))  # within the TTL
     time.sleep(1.1)
-    assert_status_unavailable(verify(verifier, issued["jwt"]), "could not be fetched")
+    assert_status_unavailable(verify(verifier, issued["jwt"]), "could not be refreshed")
 
 
 def test_whole_issuer_down_after_expiry_uses_last_known_keys_but_never_says_valid(
@@ -1051,7 +1051,9 @@ def test_status_list_redirect_is_not_followed(
     real = payload_of(issued["jwt"])["credentialStatus"]["statusListCredential"]
     edge.canned[url] = (302, {"location": real}, b"")
     verifier = verifier_factory([provider.issuer_id], transport=edge)
-    assert_status_unavailable(verify(verifier, forged(entry(url, 7))), "answered HTTP 302")
+    report = verify(verifier, forged(entry(url, 7)))
+    assert_status_unavailable(report, "did not provide the document")
+    assert "302" not in check(report, "status")["message"], "an upstream status is never passed on"
     assert edge.fetches(path_of(real)) == 0
 
 
@@ -1088,7 +1090,12 @@ def test_document_that_is_not_a_status_list(
 
 @pytest.mark.parametrize(
     ("status", "body", "detail"),
-    [(404, b"", "answered HTTP 404"), (200, b"not a jwt", "not a well-formed VC-JWT"), (500, b"", "HTTP 500")],
+    [
+        (404, b"", "has no such document"),
+        (200, b"not a jwt", "not a well-formed VC-JWT"),
+        (500, b"", "did not provide the document"),
+        (418, b"", "did not provide the document"),
+    ],
 )
 def test_list_that_cannot_be_had(
     verifier_factory: Any,
@@ -1102,7 +1109,9 @@ def test_list_that_cannot_be_had(
     url = ISSUER_URL + CANNED
     edge.canned[url] = (status, {"content-type": "application/vc+jwt"}, body)
     verifier = verifier_factory([provider.issuer_id], transport=edge)
-    assert_status_unavailable(verify(verifier, forged(entry(url, 7))), detail)
+    report = verify(verifier, forged(entry(url, 7)))
+    assert_status_unavailable(report, detail)
+    assert str(status) not in check(report, "status")["message"], "an upstream status is never passed on"
 
 
 def test_unknown_entry_type_or_purpose(

@@ -147,7 +147,9 @@ def make_verifier() -> Iterator[Any]:
 
     def build(host: PartnerHost, trusted: tuple[str, ...] = (PARTNER,)) -> TestClient:
         client = httpx.AsyncClient(transport=httpx.MockTransport(host))
-        settings = VerifierSettings(public_url="http://verifier.test", trusted_issuers=trusted, registry_url=None)
+        settings = VerifierSettings(
+            public_url="http://verifier.test", trusted_issuers=trusted, registry_url=None, require_https=False
+        )
         test_client = TestClient(create_app(settings, client=client), base_url="http://verifier.test")
         test_client.__enter__()
         opened.append(test_client)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -56,6 +57,7 @@ from credentials.ob3 import (
 )
 from tests.conftest import ISSUER_URL, VERIFIER_URL, ProviderFixture, issue
 from verifier.app import create_app as create_verifier_app
+from verifier.remote import Fetcher
 from verifier.settings import VerifierSettings
 from verifier.trust import KeyResolver, KeysUnavailable, TrustList
 
@@ -1050,7 +1052,8 @@ def test_jwks_redirects_are_not_followed(
     # Even a client configured to follow redirects must not follow them for keys.
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler), follow_redirects=True)
     app = create_verifier_app(
-        VerifierSettings(public_url=VERIFIER_URL, trusted_issuers=(provider.issuer_id,)), client=http
+        VerifierSettings(public_url=VERIFIER_URL, trusted_issuers=(provider.issuer_id,), require_https=False),
+        client=http,
     )
     with TestClient(app, base_url=VERIFIER_URL) as verifier:
         report = _verify(verifier, issued_token)
@@ -1073,6 +1076,10 @@ class Clock:
 
 
 PARTNER = "https://keys.example/issuer"
+
+
+def fetcher(client: httpx.AsyncClient, clock: Callable[[], float] = time.monotonic) -> Fetcher:
+    return Fetcher(client, deadline=5, failure_ttl=30, clock=clock)
 
 
 @pytest.fixture
@@ -1101,7 +1108,8 @@ def resolver_env(partner_keys: list[dict[str, Any]]) -> Iterator[tuple[KeyResolv
     served = StaticJwks(partner_keys)
     clock = Clock()
     client = httpx.AsyncClient(transport=httpx.MockTransport(served))
-    yield KeyResolver(client, TrustList.of([PARTNER]), ttl=300, refresh_interval=30, clock=clock), served, clock
+    resolver = KeyResolver(fetcher(client, clock), TrustList.of([PARTNER]), ttl=300, refresh_interval=30, clock=clock)
+    yield resolver, served, clock
     asyncio.run(client.aclose())
 
 
@@ -1198,7 +1206,7 @@ def test_resolver_honours_a_shorter_max_age(partner_keys: list[dict[str, Any]]) 
     served = StaticJwks(partner_keys, cache_control="public, max-age=10")
     clock = Clock()
     resolver = KeyResolver(
-        httpx.AsyncClient(transport=httpx.MockTransport(served)),
+        fetcher(httpx.AsyncClient(transport=httpx.MockTransport(served)), clock),
         TrustList.of([PARTNER]),
         ttl=300,
         refresh_interval=30,
@@ -1223,13 +1231,13 @@ def test_resolver_filters_by_issuer(partner_keys: list[dict[str, Any]]) -> None:
     served = StaticJwks([*partner_keys, foreign, anonymous])
     client = httpx.AsyncClient(transport=httpx.MockTransport(served))
 
-    alone = KeyResolver(client, TrustList.of([PARTNER]), ttl=300, refresh_interval=30)
+    alone = KeyResolver(fetcher(client), TrustList.of([PARTNER]), ttl=300, refresh_interval=30)
     keys = asyncio.run(alone.keys_for(PARTNER, None))
     assert set(keys) == {partner_keys[0]["kid"], partner_keys[1]["kid"], anonymous["kid"]}
     assert foreign["kid"] not in keys
 
     shared = KeyResolver(
-        client, TrustList.of([PARTNER, "https://keys.example/other-issuer"]), ttl=300, refresh_interval=30
+        fetcher(client), TrustList.of([PARTNER, "https://keys.example/other-issuer"]), ttl=300, refresh_interval=30
     )
     keys = asyncio.run(shared.keys_for(PARTNER, None))
     assert set(keys) == {partner_keys[0]["kid"], partner_keys[1]["kid"]}
@@ -1239,7 +1247,7 @@ def test_resolver_filters_by_issuer(partner_keys: list[dict[str, Any]]) -> None:
 def test_resolver_never_fetches_for_non_http_issuers(issuer_id: str) -> None:
     requests: list[httpx.Request] = []
     client = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: requests.append(r) or httpx.Response(500)))
-    resolver = KeyResolver(client, TrustList.of([issuer_id]), ttl=300, refresh_interval=30)
+    resolver = KeyResolver(fetcher(client), TrustList.of([issuer_id]), ttl=300, refresh_interval=30)
     with pytest.raises(KeysUnavailable):
         asyncio.run(resolver.keys_for(issuer_id, "k"))
     assert requests == []
@@ -1253,7 +1261,10 @@ def test_kid_is_never_followed(partner_keys: list[dict[str, Any]]) -> None:
         return httpx.Response(200, json={"keys": partner_keys})
 
     resolver = KeyResolver(
-        httpx.AsyncClient(transport=httpx.MockTransport(handler)), TrustList.of([PARTNER]), ttl=300, refresh_interval=0
+        fetcher(httpx.AsyncClient(transport=httpx.MockTransport(handler))),
+        TrustList.of([PARTNER]),
+        ttl=300,
+        refresh_interval=0,
     )
 
     async def scenario() -> None:

@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from http_edge.access_log import uvicorn_log_config
+
 app = typer.Typer(help="Odznaka verifier.", no_args_is_help=True)
 
 
@@ -23,4 +25,12 @@ def serve(
     """Serve the verifier API and page."""
     import uvicorn
 
-    uvicorn.run("verifier.app:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run(
+        "verifier.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,  # http_edge.access_log logs paths only: a verify link's query holds a whole credential
+        log_config=uvicorn_log_config(),
+    )

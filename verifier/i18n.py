@@ -36,6 +36,7 @@ TEXT: dict[str, dict[str, str]] = {
         "reason": "powód",
         "replaced_by": "Zastąpione przez",
         "registry": "Rejestr",
+        "insecure_demo": "Tryb demonstracyjny: weryfikator łączy się z wydawcami bez HTTPS. Nie do użytku na co dzień.",
     },
     "en": {
         "title": "Credential verification",
@@ -66,6 +67,7 @@ TEXT: dict[str, dict[str, str]] = {
         "reason": "reason",
         "replaced_by": "Replaced by",
         "registry": "Registry",
+        "insecure_demo": "Demo mode: this verifier contacts issuers without HTTPS. Do not rely on it in production.",
     },
 }
 
@@ -122,6 +124,7 @@ POLISH: dict[str, str] = {
     "registry_unavailable": "Nie udało się odczytać rejestru zaufanych wydawców.",
     "not_found": "Wydawca nie ma takiego poświadczenia.",
     "credential_unavailable": "Nie udało się pobrać poświadczenia od wydawcy.",
+    "unsupported_link": "To nie jest link do poświadczenia zaufanego wydawcy (…/credentials/<id>).",
     "internal_error": "Błąd wewnętrzny weryfikatora; spróbuj ponownie później.",
 }
 

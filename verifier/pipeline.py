@@ -13,14 +13,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
 from credentials.errors import ClaimsMismatch, CredentialError, LegacyFormat, MalformedToken, SchemaInvalid
 from credentials.jose import MAX_TOKEN_BYTES, UnverifiedJWS, parse_compact, verify_signature
 from credentials.ob3 import check_claims, issuer_id, summarize, validity_window
 from credentials.schema import validate_credential
 from credentials.status_list import StatusListError
-from verifier.remote import FetchError, fetch, origin
+from verifier.links import credential_link_problem
+from verifier.remote import Fetcher, FetchError, origin
 from verifier.report import Report
 from verifier.status import StatusChecker
 from verifier.trust import KeyResolver, KeysUnavailable, TrustList
@@ -40,7 +39,7 @@ class Verifier:
         trust: TrustList,
         resolver: KeyResolver,
         status: StatusChecker,
-        client: httpx.AsyncClient,
+        fetcher: Fetcher,
         *,
         leeway: int = 60,
         clock: Callable[[], float] = time.time,
@@ -48,9 +47,16 @@ class Verifier:
         self.trust = trust
         self.resolver = resolver
         self.status = status
-        self._client = client
+        self._fetcher = fetcher
         self._leeway = leeway
         self._clock = clock
+
+    async def aclose(self) -> None:
+        """Stop background refreshes (the app is shutting down)."""
+        await self.status.aclose()
+        await self.resolver.aclose()
+        if self.trust.registry is not None:
+            await self.trust.registry.aclose()
 
     async def verify(self, token: str, *, expected_id: str | None = None) -> Report:
         """Run every check on ``token``; ``expected_id`` is the credential id a link promised."""
@@ -63,15 +69,19 @@ class Verifier:
         return report.skip_rest()
 
     async def verify_reference(self, url: str) -> Report:
-        """Fetch the credential a link names (only from a trusted issuer's site) and verify it."""
+        """Fetch the credential a link names (only a credential link of a trusted issuer) and verify it."""
         report = Report()
         if origin(url) is None or origin(url) not in await self.trust.origins():
             report.failed("retrieval", "untrusted_issuer", "The link does not lead to a trusted issuer's site.")
             return report.skip_rest()
+        problem = credential_link_problem(url, await self.trust.all_issuer_ids())
+        if problem is not None:
+            report.failed("retrieval", "unsupported_link", problem)
+            return report.skip_rest()
         try:
-            fetched = await fetch(self._client, url, "application/vc+jwt, application/jwt", MAX_TOKEN_BYTES)
+            fetched = await self._fetcher.get(url, "application/vc+jwt, application/jwt", MAX_TOKEN_BYTES)
         except FetchError as exc:
-            if exc.status in (404, 410):
+            if exc.not_found:
                 report.failed("retrieval", "not_found", "The issuer has no such credential.")
             else:
                 report.unknown(
@@ -144,13 +154,13 @@ class Verifier:
     async def _check_key_and_signature(self, report: Report, jws: UnverifiedJWS, issuer: str) -> bool:
         stale = ""
         try:
-            keys = await self.resolver.keys_for(issuer, jws.kid)
+            found = await self.resolver.lookup(issuer, jws.kid)
         except KeysUnavailable as exc:
-            cached = self.resolver.stale_keys(issuer)
-            if cached is None:
-                report.unknown("key", "keys_unavailable", f"The issuer's keys could not be fetched: {exc}")
-                return False
-            keys, stale = cached, " (its last known keys: the issuer cannot be reached now)"
+            report.unknown("key", "keys_unavailable", f"The issuer's keys could not be fetched: {exc}")
+            return False
+        keys = found.keys
+        if found.stale:
+            stale = " (its last known keys: the issuer cannot be reached now)"
             report.keys_stale = True
         if jws.kid is not None:
             key = keys.get(jws.kid)
@@ -225,6 +235,15 @@ class Verifier:
                 f"Signature and issuer verified; revocation status could not be checked. {exc.message}",
             )
             return
+        if result.stale and not (result.set and result.purpose == "revocation"):
+            # A revocation stays a revocation; anything else an old copy of the list says may have changed.
+            report.unknown(
+                "status",
+                "status_unavailable",
+                "Signature and issuer verified; revocation status could not be checked. The issuer's status "
+                "list could not be refreshed and its last copy has expired.",
+            )
+            return
         if not result.set:
             if report.keys_stale:
                 # Keys from a stale copy cannot tell whether the key was since reported compromised.
@@ -251,7 +270,7 @@ class Verifier:
         if not isinstance(credential_id, str) or origin(credential_id) != origin(issuer):
             return {}
         try:
-            fetched = await fetch(self._client, f"{credential_id}/status", "application/json", 16 * 1024)
+            fetched = await self._fetcher.get(f"{credential_id}/status", "application/json", 16 * 1024)
             document = json.loads(fetched.body)
         except (FetchError, ValueError):
             return {}

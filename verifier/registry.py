@@ -6,19 +6,17 @@ verifier is configured with (``VERIFIER_REGISTRY_KEY``); the algorithm is the ke
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from credentials.errors import CredentialError, InvalidKey
 from credentials.jose import parse_compact, verify_signature
 from credentials.keys import VerificationKey
-from verifier.remote import FetchError, fetch
+from verifier.refresh import Entry, RefreshingCache, Unavailable
+from verifier.remote import Fetcher, FetchError
 
 REGISTRY_MAX_BYTES = 1024 * 1024
 STATUSES = frozenset({"accredited", "suspended", "removed"})
@@ -40,7 +38,6 @@ class RegistryEntry:
 class RegistrySnapshot:
     name: str | None
     entries: dict[str, RegistryEntry]
-    expires_at: float
     issued_at: int = 0
 
 
@@ -84,50 +81,60 @@ def read_registry(token: str, key: VerificationKey) -> tuple[str | None, dict[st
 
 
 class Registry:
+    """The programme's registry, fetched (one fetch at a time, within the deadline) and cached for its TTL.
+
+    An expired registry is never used: when it cannot be refreshed, trust falls back to the local list.
+    """
+
     def __init__(
         self,
         source: str,
         key: VerificationKey,
-        client: httpx.AsyncClient,
+        fetcher: Fetcher,
         *,
         ttl: int,
+        failure_ttl: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.source = source
         self._key = key
-        self._client = client
+        self._fetcher = fetcher
         self._ttl = ttl
-        self._clock = clock
-        self._snapshot: RegistrySnapshot | None = None
-        self._lock = asyncio.Lock()
+        self._cache: RefreshingCache[RegistrySnapshot] = RefreshingCache(
+            self._load, deadline=fetcher.deadline, failure_ttl=failure_ttl, stale_wait=0, max_stale=0, clock=clock
+        )
 
     @property
     def last_known(self) -> RegistrySnapshot | None:
-        return self._snapshot
+        entry = self._cache.peek(self.source)
+        return entry.value if entry is not None else None
 
     async def snapshot(self) -> RegistrySnapshot:
         """The verified registry, fetched at most once per TTL. Raises :class:`RegistryUnavailable`."""
-        snapshot = self._snapshot
-        if snapshot is not None and self._clock() < snapshot.expires_at:
-            return snapshot
-        async with self._lock:
-            snapshot = self._snapshot
-            if snapshot is not None and self._clock() < snapshot.expires_at:
-                return snapshot
-            max_age: int | None = None
-            try:
-                if self.source.startswith(("http://", "https://")):
-                    fetched = await fetch(self._client, self.source, "application/jwt", REGISTRY_MAX_BYTES)
-                    token, max_age = fetched.body.decode("ascii"), fetched.max_age
-                else:
-                    token = Path(self.source).read_text("ascii")
-                name, entries, issued_at = read_registry(token, self._key)
-            except (FetchError, OSError, UnicodeDecodeError, ValueError, CredentialError) as exc:
-                raise RegistryUnavailable(f"The issuer registry could not be read: {exc}") from exc
-            ttl = self._ttl if max_age is None else min(self._ttl, max_age)
-            if snapshot is not None and issued_at < snapshot.issued_at:
-                # An older registry than the one already verified is a replay (say, from before a suspension):
-                # keep the newer one.
-                name, entries, issued_at = snapshot.name, snapshot.entries, snapshot.issued_at
-            self._snapshot = RegistrySnapshot(name, entries, self._clock() + ttl, issued_at)
-            return self._snapshot
+        try:
+            return (await self._cache.get(self.source)).value
+        except Unavailable as exc:
+            raise RegistryUnavailable(f"The issuer registry could not be read: {exc.reason}") from exc
+
+    async def _load(self, source: str, previous: Entry[RegistrySnapshot] | None) -> tuple[RegistrySnapshot, float]:
+        max_age: int | None = None
+        try:
+            if source.startswith(("http://", "https://")):
+                fetched = await self._fetcher.get(source, "application/jwt", REGISTRY_MAX_BYTES)
+                token, max_age = fetched.body.decode("ascii"), fetched.max_age
+            else:
+                token = Path(source).read_text("ascii")
+            name, entries, issued_at = read_registry(token, self._key)
+        except FetchError as exc:
+            raise Unavailable(exc.message) from exc
+        except (OSError, UnicodeDecodeError, ValueError, CredentialError) as exc:
+            raise Unavailable(str(exc)) from exc
+        ttl = self._ttl if max_age is None else min(self._ttl, max_age)
+        if previous is not None and issued_at < previous.value.issued_at:
+            # An older registry than the one already verified is a replay (say, from before a suspension):
+            # keep the newer one.
+            return previous.value, ttl
+        return RegistrySnapshot(name, entries, issued_at), ttl
+
+    async def aclose(self) -> None:
+        await self._cache.aclose()

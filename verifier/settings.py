@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 from typing import Annotated
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -23,9 +24,16 @@ class VerifierSettings(BaseSettings):
     """URL (or file path) of the programme's signed registry of accredited issuers."""
     registry_key: str | None = None
     """The registry's public JWK, as JSON or as the path of a file holding it."""
-    require_https: bool = False
-    """Refuse to contact issuers (keys, lists, credentials, registry) over plain HTTP; set it in production."""
-    http_timeout: float = 5.0
+    require_https: bool = True
+    """Refuse to contact issuers (keys, lists, credentials, registry) over plain HTTP. Only the local demo turns
+    it off, and the verifier's page then says so."""
+    fetch_deadline: float = Field(default=5.0, gt=0, le=60)
+    """Seconds one fetch from an issuer may take in all (connect, headers, body), however slowly it trickles."""
+    failure_ttl: float = Field(default=30.0, ge=0, le=3600)
+    """Seconds a failed fetch is remembered; meanwhile answers come from the cache (or say it is unavailable)."""
+    allowed_addresses: Annotated[tuple[str, ...], NoDecode] = ()
+    """Non-public addresses or networks (CIDR) issuers may be reached at, comma-separated; IP literals in the
+    trusted issuer ids and the registry URL are allowed without being listed here."""
     clock_leeway: int = 60
     """Seconds of clock skew tolerated on validFrom / validUntil."""
 
@@ -34,6 +42,15 @@ class VerifierSettings(BaseSettings):
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("allowed_addresses", mode="before")
+    @classmethod
+    def _split_addresses(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(part.strip() for part in value.split(",") if part.strip())
+        for network in value if isinstance(value, tuple | list) else ():
+            ipaddress.ip_network(network, strict=False)  # ValueError names the bad entry
         return value
 
     @field_validator("public_url")

@@ -8,21 +8,19 @@ credential is being looked at. Anything that stops the status from being establi
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-
-import httpx
 
 from credentials import status_list
 from credentials.errors import CredentialError
 from credentials.jose import parse_compact, verify_signature
 from credentials.ob3 import check_claims, issuer_id, validity_window
 from credentials.status_list import StatusListError
-from verifier.remote import FetchError, fetch, origin
-from verifier.trust import KeyResolver, KeysUnavailable
+from verifier.refresh import Entry, RefreshingCache, Unavailable
+from verifier.remote import Fetcher, FetchError, origin
+from verifier.trust import FAILURE_TTL, MAX_STALE_SECONDS, STALE_WAIT, KeyResolver, KeysUnavailable
 
 LIST_MAX_BYTES = 512 * 1024
 PURPOSES = frozenset({"revocation", "suspension"})
@@ -33,13 +31,14 @@ class StatusResult:
     purpose: str
     set: bool
     list_url: str
+    stale: bool = False
+    """The list could not be refreshed and this bit comes from its last copy (expired, less than a day ago)."""
 
 
-@dataclass
-class _CachedList:
+@dataclass(frozen=True)
+class _ListCopy:
     bitstring: bytes
     purpose: str
-    expires_at: float
 
 
 def _types(value: object) -> set[str]:
@@ -53,20 +52,29 @@ def _types(value: object) -> set[str]:
 class StatusChecker:
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        fetcher: Fetcher,
         resolver: KeyResolver,
         *,
         ttl: int,
+        leeway: int = 60,
+        failure_ttl: float = FAILURE_TTL,
+        stale_wait: float = STALE_WAIT,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        self._client = client
+        self._fetcher = fetcher
         self._resolver = resolver
         self._ttl = ttl
-        self._clock = clock
+        self._leeway = leeway
         self._wall_clock = wall_clock
-        self._cache: dict[str, _CachedList] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._cache: RefreshingCache[_ListCopy] = RefreshingCache(
+            self._load,
+            deadline=fetcher.deadline,
+            failure_ttl=failure_ttl,
+            stale_wait=stale_wait,
+            max_stale=MAX_STALE_SECONDS,
+            clock=clock,
+        )
 
     async def check(self, entry: object, issuer: str) -> StatusResult:
         """Read the bit an entry points at. Raises :class:`StatusListError` if it cannot be established."""
@@ -82,28 +90,30 @@ class StatusChecker:
         if not isinstance(url, str) or origin(url) is None or origin(url) != origin(issuer):
             # Only the issuer's own site may say whether its credential stands (and nothing else is contacted).
             raise StatusListError("The status list is not on the issuer's own site; it was not fetched.")
-        listed = await self._list(url, issuer, str(purpose))
-        return StatusResult(str(purpose), status_list.bit(listed.bitstring, int(raw_index)), url)
+        try:
+            # Keyed by issuer too: a list counts only for the issuer that signed it.
+            answer = await self._cache.get(f"{issuer} {url}")
+        except Unavailable as exc:
+            raise StatusListError(f"The status list could not be fetched: {exc.reason}") from exc
+        if answer.value.purpose != purpose:
+            raise StatusListError("The status list's purpose does not match the credential's entry.")
+        return StatusResult(str(purpose), status_list.bit(answer.value.bitstring, int(raw_index)), url, answer.stale)
 
-    async def _list(self, url: str, issuer: str, purpose: str) -> _CachedList:
-        cached = self._cache.get(url)
-        if cached is not None and self._clock() < cached.expires_at and cached.purpose == purpose:
-            return cached
-        async with self._locks.setdefault(url, asyncio.Lock()):
-            cached = self._cache.get(url)
-            if cached is not None and self._clock() < cached.expires_at and cached.purpose == purpose:
-                return cached
-            try:
-                fetched = await fetch(self._client, url, "application/vc+jwt, application/jwt", LIST_MAX_BYTES)
-            except FetchError as exc:
-                raise StatusListError(f"The status list could not be fetched: {exc.message}") from exc
-            bitstring, list_ttl = await self._read(fetched.body, issuer, purpose)
-            lifetimes = [self._ttl] + [value for value in (fetched.max_age, list_ttl) if value is not None]
-            cached = _CachedList(bitstring, purpose, self._clock() + min(lifetimes))
-            self._cache[url] = cached
-            return cached
+    async def _load(self, key: str, previous: Entry[_ListCopy] | None) -> tuple[_ListCopy, float]:
+        issuer, url = key.split(" ", 1)
+        try:
+            fetched = await self._fetcher.get(url, "application/vc+jwt, application/jwt", LIST_MAX_BYTES)
+            copy, list_ttl = await self._read(fetched.body, issuer)
+        except FetchError as exc:
+            raise Unavailable(exc.message) from exc
+        except StatusListError as exc:
+            raise Unavailable(exc.message) from exc
+        if previous is not None and copy.purpose == previous.value.purpose == "revocation":
+            copy = _ListCopy(_keep_revocations(copy.bitstring, previous.value.bitstring), copy.purpose)
+        lifetimes = [self._ttl] + [value for value in (fetched.max_age, list_ttl) if value is not None]
+        return copy, min(lifetimes)
 
-    async def _read(self, body: bytes, issuer: str, purpose: str) -> tuple[bytes, int | None]:
+    async def _read(self, body: bytes, issuer: str) -> tuple[_ListCopy, int | None]:
         try:
             jws = parse_compact(body.decode("ascii").strip())
         except (UnicodeDecodeError, CredentialError) as exc:
@@ -127,13 +137,27 @@ class StatusChecker:
             raise StatusListError("The document is not a BitstringStatusListCredential.")
         valid_from, valid_until = validity_window(claims)
         now = self._wall_clock()
-        if (valid_from and valid_from.timestamp() > now + 60) or (valid_until and valid_until.timestamp() <= now):
+        if (valid_from and valid_from.timestamp() > now + self._leeway) or (
+            valid_until and valid_until.timestamp() <= now
+        ):
             raise StatusListError("The status list is outside its validity period.")
         subject: Any = claims.get("credentialSubject")
-        if not isinstance(subject, Mapping) or subject.get("statusPurpose") != purpose:
-            raise StatusListError("The status list's purpose does not match the credential's entry.")
+        purpose = subject.get("statusPurpose") if isinstance(subject, Mapping) else None
+        if purpose not in PURPOSES:
+            raise StatusListError("The status list does not name a purpose this verifier knows.")
         bitstring = status_list.decode(subject.get("encodedList"))
         status_list.check_length(bitstring)
         ttl = subject.get("ttl")
         list_ttl = int(ttl) // 1000 if isinstance(ttl, int) and not isinstance(ttl, bool) and ttl >= 0 else None
-        return bitstring, list_ttl
+        return _ListCopy(bitstring, str(purpose)), list_ttl
+
+    async def aclose(self) -> None:
+        await self._cache.aclose()
+
+
+def _keep_revocations(new: bytes, old: bytes) -> bytes:
+    """A revocation is final: a bit the last copy of the list had set stays set, even if a newer copy (an old
+    one replayed, or one regenerated from a tampered database) has it clear."""
+    if len(new) != len(old):
+        return new
+    return (int.from_bytes(new, "big") | int.from_bytes(old, "big")).to_bytes(len(new), "big")

@@ -7,33 +7,28 @@ without ``iss``, if no other trusted issuer shares the host (so one provider's k
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-
-import httpx
+from dataclasses import dataclass, field
 
 from credentials.errors import InvalidKey
 from credentials.keys import VerificationKey
+from verifier.refresh import Entry, RefreshingCache, Unavailable
 from verifier.registry import Registry, RegistryUnavailable
-from verifier.remote import FetchError, fetch, origin
+from verifier.remote import Fetcher, FetchError, origin
 
 JWKS_MAX_BYTES = 256 * 1024
 MAX_STALE_SECONDS = 24 * 3600
 """How long past its expiry a key set may still be used while the issuer cannot be reached."""
+FAILURE_TTL = 30.0
+"""Seconds a failed fetch is remembered: meanwhile requests are answered from the cache at once."""
+STALE_WAIT = 1.0
+"""Seconds a request waits for a refresh when an expired copy could answer it instead."""
 
 
 class KeysUnavailable(Exception):
     """The issuer's keys could not be fetched and no fresh copy is cached."""
-
-
-@dataclass
-class _CachedKeys:
-    keys: dict[str, VerificationKey]
-    fetched_at: float
-    expires_at: float
 
 
 @dataclass(frozen=True)
@@ -79,8 +74,8 @@ class TrustList:
             return Decision(False, label, f"the programme's registry lists it as {entry.status}{since}")
         return Decision(True, label)
 
-    async def origins(self) -> set[str]:
-        """Sites of trusted issuers: the only hosts the verifier ever contacts for credentials."""
+    async def all_issuer_ids(self) -> set[str]:
+        """Trusted issuers: the local list and the registry's accredited ones (when it can be read)."""
         ids = set(self.issuers)
         if self.registry is not None:
             try:
@@ -88,7 +83,11 @@ class TrustList:
                 ids |= {entry.id for entry in snapshot.entries.values() if entry.status == "accredited"}
             except RegistryUnavailable:
                 pass
-        return {found for issuer_id in ids if (found := origin(issuer_id))}
+        return ids
+
+    async def origins(self) -> set[str]:
+        """Sites of trusted issuers: the only hosts the verifier ever contacts for credentials."""
+        return {found for issuer_id in await self.all_issuer_ids() if (found := origin(issuer_id))}
 
     def shares_origin(self, issuer_id: str) -> bool:
         """Whether another known issuer lives on the same host (then keys must name their issuer in ``iss``)."""
@@ -100,99 +99,121 @@ class TrustList:
         return any(other != issuer_id and origin(other) == own for other in known)
 
 
+@dataclass
+class KeySet:
+    """One fetched JWKS: every usable key in it, and (worked out once per issuer) which of them count for whom."""
+
+    keys: tuple[VerificationKey, ...]
+    _by_issuer: dict[str, dict[str, VerificationKey]] = field(default_factory=dict)
+
+    def for_issuer(self, issuer_id: str, shared_host: Callable[[], bool]) -> dict[str, VerificationKey]:
+        found = self._by_issuer.get(issuer_id)
+        if found is None:
+            found = self._by_issuer[issuer_id] = _keys_of(self.keys, issuer_id, shared_host())
+        return found
+
+
+def _keys_of(keys: Iterable[VerificationKey], issuer_id: str, shared_host: bool) -> dict[str, VerificationKey]:
+    chosen: dict[str, VerificationKey | None] = {}
+    for key in keys:
+        if key.issuer is None and shared_host:
+            continue
+        if key.issuer is not None and key.issuer != issuer_id:
+            continue
+        # A kid published twice is ambiguous: trust neither copy.
+        chosen[key.kid] = None if key.kid in chosen else key
+    return {kid: key for kid, key in chosen.items() if key is not None}
+
+
+@dataclass(frozen=True)
+class IssuerKeys:
+    keys: dict[str, VerificationKey]
+    stale: bool
+    """The issuer's site could not be reached and these are its last known keys (expired, less than a day ago)."""
+
+
 class KeyResolver:
-    """Keys of trusted issuers, cached for at most ``ttl`` seconds (less if the issuer says so)."""
+    """Keys of trusted issuers, fetched from each issuer's JWKS (one fetch per URL at a time), cached for at most
+    ``ttl`` seconds (less if the issuer says so), fetched again on an unknown ``kid`` at most every
+    ``refresh_interval`` seconds, and served stale for up to a day while the issuer cannot be reached."""
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        fetcher: Fetcher,
         trust: TrustList,
         *,
         ttl: int,
         refresh_interval: int,
+        failure_ttl: float = FAILURE_TTL,
+        stale_wait: float = STALE_WAIT,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._client = client
+        self._fetcher = fetcher
         self._trust = trust
         self._ttl = ttl
         self._refresh_interval = refresh_interval
         self._clock = clock
-        self._cache: dict[str, _CachedKeys] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._cache: RefreshingCache[KeySet] = RefreshingCache(
+            self._load,
+            deadline=fetcher.deadline,
+            failure_ttl=failure_ttl,
+            stale_wait=stale_wait,
+            max_stale=MAX_STALE_SECONDS,
+            clock=clock,
+        )
 
     def jwks_url(self, issuer_id: str) -> str | None:
         found = origin(issuer_id)
         return f"{found}/.well-known/jwks.json" if found else None
 
-    async def keys_for(self, issuer_id: str, kid: str | None) -> dict[str, VerificationKey]:
-        """Return the issuer's keys by ``kid``, fetching when the cache is cold, stale, or lacks ``kid``.
+    async def lookup(self, issuer_id: str, kid: str | None) -> IssuerKeys:
+        """The issuer's keys by ``kid``: fetched when the cache is cold, expired, or lacks ``kid``.
 
-        Raises :class:`KeysUnavailable` when no usable copy can be had.
+        Raises :class:`KeysUnavailable` when no usable copy, fresh or stale, can be had.
         """
-        cached = self._cache.get(issuer_id)
-        if self._usable(cached, kid):
-            assert cached is not None
-            return cached.keys
-        lock = self._locks.setdefault(issuer_id, asyncio.Lock())
-        async with lock:
-            cached = self._cache.get(issuer_id)
-            if self._usable(cached, kid):  # another request refreshed while this one waited
-                assert cached is not None
-                return cached.keys
-            now = self._clock()
-            try:
-                keys, max_age = await self._fetch(issuer_id)
-            except KeysUnavailable:
-                if cached is not None and now < cached.expires_at:
-                    return cached.keys  # a refresh for an unknown kid failed; the fresh copy still stands
-                raise
-            ttl = self._ttl if max_age is None else min(self._ttl, max_age)
-            self._cache[issuer_id] = _CachedKeys(keys, now, now + ttl)
-            return keys
-
-    def stale_keys(self, issuer_id: str) -> dict[str, VerificationKey] | None:
-        """The last key set fetched, if it expired less than a day ago; for when the issuer is unreachable.
-
-        A verdict built on it can never be *valid*: the caller must report the status as unknown.
-        """
-        cached = self._cache.get(issuer_id)
-        if cached is None or self._clock() > cached.expires_at + MAX_STALE_SECONDS:
-            return None
-        return cached.keys
-
-    def _usable(self, cached: _CachedKeys | None, kid: str | None) -> bool:
-        """Fresh, and either holding ``kid`` or refreshed too recently to ask the issuer again."""
-        now = self._clock()
-        if cached is None or now >= cached.expires_at:
-            return False
-        return kid is None or kid in cached.keys or now - cached.fetched_at < self._refresh_interval
-
-    async def _fetch(self, issuer_id: str) -> tuple[dict[str, VerificationKey], int | None]:
         url = self.jwks_url(issuer_id)
         if url is None:
-            raise KeysUnavailable(f"The issuer id {issuer_id} is not an http(s) URL; its keys cannot be found.")
+            raise KeysUnavailable(f"The issuer id {issuer_id[:200]} is not an http(s) URL; its keys cannot be found.")
+
+        def shared() -> bool:
+            return self._trust.shares_origin(issuer_id)
+
+        def holds_kid(entry: Entry[KeySet]) -> bool:
+            if kid is None or kid in entry.value.for_issuer(issuer_id, shared):
+                return True
+            return self._clock() - entry.fetched_at < self._refresh_interval
+
         try:
-            fetched = await fetch(self._client, url, "application/jwk-set+json, application/json", JWKS_MAX_BYTES)
+            answer = await self._cache.get(url, holds_kid)
+        except Unavailable as exc:
+            raise KeysUnavailable(exc.reason) from exc
+        return IssuerKeys(answer.value.for_issuer(issuer_id, shared), answer.stale)
+
+    async def keys_for(self, issuer_id: str, kid: str | None) -> dict[str, VerificationKey]:
+        """Like :meth:`lookup`, but only a fresh copy will do. Raises :class:`KeysUnavailable`."""
+        found = await self.lookup(issuer_id, kid)
+        if found.stale:
+            raise KeysUnavailable("The issuer's keys could not be refreshed.")
+        return found.keys
+
+    async def _load(self, url: str, _previous: Entry[KeySet] | None) -> tuple[KeySet, float]:
+        try:
+            fetched = await self._fetcher.get(url, "application/jwk-set+json, application/json", JWKS_MAX_BYTES)
             document = json.loads(fetched.body)
         except FetchError as exc:
-            raise KeysUnavailable(exc.message) from exc
+            raise Unavailable(exc.message) from exc
         except ValueError as exc:
-            raise KeysUnavailable(f"{url} is not JSON.") from exc
+            raise Unavailable("The issuer's key set is not JSON.") from exc
         if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
-            raise KeysUnavailable(f"{url} is not a JWK Set.")
-        shared_host = self._trust.shares_origin(issuer_id)
-        keys: dict[str, VerificationKey] = {}
+            raise Unavailable("The issuer's key set is not a JWK Set.")
+        keys = []
         for jwk in document["keys"]:
             try:
-                key = VerificationKey.from_jwk(jwk)
+                keys.append(VerificationKey.from_jwk(jwk))
             except InvalidKey:
                 continue  # an unusable key is simply not a key this verifier trusts
-            if key.issuer is None and shared_host:
-                continue
-            if key.issuer is not None and key.issuer != issuer_id:
-                continue
-            if key.kid in keys:  # a kid published twice is ambiguous: trust neither copy
-                keys[key.kid] = None  # type: ignore[assignment]
-                continue
-            keys[key.kid] = key
-        return {kid: key for kid, key in keys.items() if key is not None}, fetched.max_age
+        ttl = self._ttl if fetched.max_age is None else min(self._ttl, fetched.max_age)
+        return KeySet(tuple(keys)), ttl
+
+    async def aclose(self) -> None:
+        await self._cache.aclose()

@@ -1,0 +1,96 @@
+"""The verifier's JSON API, for machines: ``POST /api/v1/verify``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from verifier.http_errors import InvalidInput, MalformedRequest, responses
+from verifier.pipeline import Verifier
+from verifier.report import Report
+
+router = APIRouter()
+
+
+class CheckOut(BaseModel):
+    id: str
+    status: Literal["passed", "failed", "skipped", "unknown"]
+    code: str
+    message: str
+
+
+class ReportOut(BaseModel):
+    """A verdict and every check, each with a stable code and a sentence; ``credential`` once it was read."""
+
+    verdict: Literal["valid", "invalid", "indeterminate"]
+    checks: list[CheckOut]
+    credential: dict[str, Any] | None
+
+
+def get_verifier(request: Request) -> Verifier:
+    verifier: Verifier = request.app.state.verifier
+    return verifier
+
+
+def is_link(value: str) -> bool:
+    return value.startswith(("http://", "https://"))
+
+
+async def run(verifier: Verifier, value: str) -> Report:
+    """Verify a compact JWS, or the credential behind a link."""
+    value = value.strip()
+    return await (verifier.verify_reference(value) if is_link(value) else verifier.verify(value))
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.post(
+    "/api/v1/verify",
+    response_model=None,
+    responses={
+        200: {"model": ReportOut, "description": "The report (an invalid credential is a normal 200)."},
+        **responses(400, 413, 422),
+    },
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"credential": {"type": "string"}},
+                        "required": ["credential"],
+                    }
+                },
+                "text/plain": {"schema": {"type": "string"}},
+            },
+            "required": True,
+        }
+    },
+)
+async def verify_api(request: Request) -> JSONResponse:
+    """Verify a compact VC-JWT (or a link to one). Invalid credentials are a normal ``200`` answer."""
+    body = await request.body()  # at most the app's body limit: larger requests are refused before reading
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedRequest("The request body is not UTF-8.") from exc
+    if media_type == "text/plain":
+        value: Any = text
+    else:
+        try:
+            document = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise MalformedRequest('Send JSON {"credential": "<JWT>"} or a bare token as text/plain.') from exc
+        value = document.get("credential") if isinstance(document, dict) else None
+        if not isinstance(value, str):
+            raise InvalidInput("The field 'credential' must be a string holding the JWT or a link.")
+    report = await run(get_verifier(request), value)
+    return JSONResponse(report.as_dict())
