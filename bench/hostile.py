@@ -85,7 +85,7 @@ TRICKLE_INTERVAL = 2.0
 CONCURRENCY = 64
 SECOND_DELAY = 1.0
 
-DEFAULT_SETTINGS: dict[str, Any] = {"require_https": False, "http_timeout": 5.0, "fetch_deadline": 10.0}
+DEFAULT_SETTINGS: dict[str, Any] = {"require_https": False}
 HEADER = {"alg": "EdDSA", "kid": "k1", "typ": "JWT"}
 VERIFIER_BASE_URL = "http://verifier.test"
 
@@ -185,6 +185,8 @@ class IssuerSites:
                 await respond(reader, writer)
             except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
                 pass  # the verifier hung up: that is its right
+            except asyncio.CancelledError:
+                pass  # the site is shutting down; ending quietly keeps asyncio from reporting the cancellation
             finally:
                 self._writers.discard(writer)
                 writer.close()

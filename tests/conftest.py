@@ -226,3 +226,36 @@ def b64u_json(segment: str) -> dict[str, Any]:
 
 def payload_of(token: str) -> dict[str, Any]:
     return b64u_json(token.split(".")[1])
+
+
+@pytest.fixture
+def issuer_cli(monkeypatch: pytest.MonkeyPatch, issuer_settings: IssuerSettings, database_url: str) -> Iterator[Any]:
+    """Run ``issuer …`` against the test's database, key store and checkpoint; returns typer's ``Result``."""
+    from typer.testing import CliRunner
+
+    from issuer.cli import app as cli_app
+    from issuer.settings import get_settings
+
+    monkeypatch.setenv("ISSUER_DATABASE_URL", database_url)
+    monkeypatch.setenv("ISSUER_DATA_DIR", str(issuer_settings.data_dir))
+    monkeypatch.setenv("ISSUER_KEY_PASSPHRASE", TEST_ONLY_PASSPHRASE)
+    monkeypatch.setenv("ISSUER_SECRET_KEY", TEST_ONLY_SECRET_KEY)
+    monkeypatch.setenv("ISSUER_KEY_KDF_ROUNDS", str(TEST_ONLY_KDF_ROUNDS))
+    monkeypatch.setenv("ISSUER_PUBLIC_URL", ISSUER_URL)
+    monkeypatch.setenv("ISSUER_VERIFIER_URL", VERIFIER_URL)
+    for name in (
+        "ISSUER_KEYS_DIR",
+        "ISSUER_KEY_PASSPHRASE_FILE",
+        "ISSUER_SECRET_KEY_FILE",
+        "ISSUER_KEY_ALGORITHM",
+        "ISSUER_AUDIT_CHECKPOINT_FILE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    runner = CliRunner()
+
+    def run(*args: str) -> Any:
+        get_settings.cache_clear()
+        return runner.invoke(cli_app, list(args))
+
+    yield run
+    get_settings.cache_clear()

@@ -18,22 +18,15 @@ import pytest
 import time_machine
 from fastapi.testclient import TestClient
 from sqlmodel import col, select
-from typer.testing import CliRunner
 
-from issuer.cli import app as cli_app
 from issuer.context import IssuerContext
 from issuer.errors import InvalidInput, NotFound
 from issuer.key_lifecycle import compromise, list_keys, rotate
 from issuer.models import AuditEntry, Credential
 from issuer.reissue import reissue
-from issuer.settings import get_settings
 from tests.conftest import (
     ISSUER_URL,
     PLAIN_ACHIEVEMENT,
-    TEST_ONLY_KDF_ROUNDS,
-    TEST_ONLY_PASSPHRASE,
-    TEST_ONLY_SECRET_KEY,
-    VERIFIER_URL,
     ProviderFixture,
     add_provider,
     b64u_json,
@@ -110,25 +103,8 @@ def expiring(issuer: TestClient, provider: ProviderFixture) -> dict[str, Any]:
 
 
 @pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, issuer_settings: Any, database_url: str) -> Any:
-    """Run ``issuer …`` against the test's database and key store."""
-    monkeypatch.setenv("ISSUER_DATABASE_URL", database_url)
-    monkeypatch.setenv("ISSUER_DATA_DIR", str(issuer_settings.data_dir))
-    monkeypatch.setenv("ISSUER_KEY_PASSPHRASE", TEST_ONLY_PASSPHRASE)
-    monkeypatch.setenv("ISSUER_SECRET_KEY", TEST_ONLY_SECRET_KEY)
-    monkeypatch.setenv("ISSUER_KEY_KDF_ROUNDS", str(TEST_ONLY_KDF_ROUNDS))
-    monkeypatch.setenv("ISSUER_PUBLIC_URL", ISSUER_URL)
-    monkeypatch.setenv("ISSUER_VERIFIER_URL", VERIFIER_URL)
-    for name in ("ISSUER_KEYS_DIR", "ISSUER_KEY_PASSPHRASE_FILE", "ISSUER_SECRET_KEY_FILE", "ISSUER_KEY_ALGORITHM"):
-        monkeypatch.delenv(name, raising=False)
-    runner = CliRunner()
-
-    def run(*args: str) -> Any:
-        get_settings.cache_clear()
-        return runner.invoke(cli_app, list(args))
-
-    yield run
-    get_settings.cache_clear()
+def cli(issuer_cli: Any) -> Any:
+    return issuer_cli
 
 
 # --------------------------------------------------------------------------------------------------------------
