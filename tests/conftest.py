@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
+import re
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,6 +42,63 @@ TEST_ONLY_SECRET_KEY = "test-only-server-secret-7c1e9a04d2b85f36e0a9d7c4b1f28e65
 TEST_ONLY_KDF_ROUNDS = 1
 """Key files in tests are written with one bcrypt round: the format is the same, the cost is not the point."""
 POSTGRES_URL = os.environ.get("ODZNAKA_TEST_POSTGRES_URL")
+
+# --------------------------------------------------------------------------------------------------------------
+# Nothing personal in any log: every log record of the run (both apps, every level from INFO, in every worker)
+# goes to a file, and when the run ends the files are searched for the test learners' names and e-mail addresses
+# and for anything shaped like a token (which carries a name). A hit fails the run. The test clients' own request
+# lines (logger ``httpx``) are left out: they are the harness, and quote what the tests send.
+
+LEARNER_MARKERS = ("anna nowak", "jan kowalski", "kowalsk", "osoba ", "@example.org", "anna@localhost", "grzegorz")
+TOKEN_SHAPE = re.compile(r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}")
+LOG_DIR_VARIABLE = "ODZNAKA_TEST_LOG_DIR"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not os.environ.get(LOG_DIR_VARIABLE):
+        os.environ[LOG_DIR_VARIABLE] = tempfile.mkdtemp(prefix="odznaka-test-logs-")  # workers inherit it
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    handler = logging.FileHandler(Path(os.environ[LOG_DIR_VARIABLE]) / f"{worker}.log", encoding="utf-8")
+    handler.setLevel(logging.INFO)
+    handler.addFilter(lambda record: not record.name.startswith("httpx"))
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(min(root.level or logging.WARNING, logging.INFO))
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
+
+
+def personal_data_in_logs(folder: Path) -> tuple[int, list[str]]:
+    """(lines read, lines holding a learner's name or e-mail, or a token), with the offending text shortened."""
+    lines = 0
+    found = []
+    for path in sorted(folder.glob("*.log")):
+        for line in path.read_text("utf-8", "replace").splitlines():
+            lines += 1
+            lowered = line.lower()
+            if any(marker in lowered for marker in LEARNER_MARKERS) or TOKEN_SHAPE.search(line):
+                found.append(f"{path.name}: {line[:160]}")
+    return lines, found
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if hasattr(session.config, "workerinput"):
+        return  # a worker: the controller reads every worker's file once all are done
+    folder = Path(os.environ[LOG_DIR_VARIABLE])
+    lines, found = personal_data_in_logs(folder)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if found:
+        if reporter is not None:
+            reporter.write_line(f"personal data in the logs of this run ({len(found)} lines, in {folder}):", red=True)
+            for line in found[:20]:
+                reporter.write_line(f"  {line}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        return
+    if reporter is not None:
+        reporter.write_line(f"logs of this run: {lines} lines, no learner's name, e-mail or token in them")
+    if os.environ.get(LOG_DIR_VARIABLE, "").startswith(tempfile.gettempdir()):
+        shutil.rmtree(folder, ignore_errors=True)
+
 
 # ODZNAKA_TEST_BACKENDS=postgresql runs the database-backed tests on PostgreSQL only (CI's second pass).
 BACKENDS = os.environ.get("ODZNAKA_TEST_BACKENDS", "sqlite,postgresql" if POSTGRES_URL else "sqlite").split(",")

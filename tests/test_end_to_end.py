@@ -14,7 +14,7 @@ from tests.conftest import ISSUER_URL, ProviderFixture, issue
 
 
 def decode_qr(png: bytes) -> str:
-    results = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    results = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)), formats=zxingcpp.BarcodeFormat.QRCode)
     assert len(results) == 1
     return str(results[0].text)
 

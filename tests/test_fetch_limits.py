@@ -193,7 +193,7 @@ def verifier_on(edge: Edge, trusted: str = FORGED_ISSUER, **settings: Any) -> It
 
 
 def first_problem(report: dict[str, Any]) -> dict[str, Any]:
-    found = [item for item in report["checks"] if item["status"] in ("failed", "unknown")]
+    found: list[dict[str, Any]] = [item for item in report["checks"] if item["status"] in ("failed", "unknown")]
     assert found, report
     return found[0]
 
@@ -466,7 +466,7 @@ def test_expired_copy_answers_within_the_stale_wait_and_never_valid(
     verifier_factory: Any, issuer_app: Any, provider: ProviderFixture, issued_token: str
 ) -> None:
     edge = Edge(issuer_app)
-    verifier = verifier_factory([provider.issuer_id], transport=edge, cache_ttl=1, fetch_deadline=20.0)
+    verifier = verifier_factory([provider.issuer_id], transport=edge, cache_ttl=1, fetch_deadline=8.0)
     assert verify(verifier, issued_token)["verdict"] == "valid"
     time.sleep(1.3)  # both copies (keys and status list) have expired
     edge.hang = True
@@ -538,8 +538,11 @@ def test_site_that_stopped_answering_is_not_contacted_for_links() -> None:
         lambda url: f"{url}#f",
         lambda url: f"{url}/status",
         lambda url: f"{ISSUER_URL}{JWKS_PATH}",
+        # A client resolves dot segments away: "/credentials/.." would fetch the site's root.
+        lambda url: f"{ISSUER_URL}/credentials/..",
+        lambda url: f"{ISSUER_URL}/credentials/.",
     ],
-    ids=["api", "query", "fragment", "status", "jwks"],
+    ids=["api", "query", "fragment", "status", "jwks", "dot-dot", "dot"],
 )
 def test_links_not_shaped_like_credentials_are_not_fetched(
     verifier_factory: Any,
@@ -598,18 +601,8 @@ def verify_through_the_guard(issuer_id: str, **settings: Any) -> dict[str, Any]:
 def test_a_name_resolving_to_a_private_address_is_not_contacted() -> None:
     with SocketSite(empty_jwks) as site:
         report = verify_through_the_guard(f"http://localhost:{site.port}/issuers/x")
-    assert_keys_unavailable(report)
-    assert site.connections == 0
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="Fetcher.get reports a refused address as an unreachable site ('could not be reached (ConnectError)')",
-)
-def test_a_refused_address_is_named_in_the_message() -> None:
-    with SocketSite(empty_jwks) as site:
-        report = verify_through_the_guard(f"http://localhost:{site.port}/issuers/x")
     assert "not public" in assert_keys_unavailable(report)["message"]
+    assert site.connections == 0
 
 
 @pytest.mark.parametrize(

@@ -583,3 +583,76 @@ def test_failed_audit_write_stores_no_credential(
         assert "idempotent-replayed" not in retried.headers
         with ctx.db.read() as session:
             assert len(session.exec(select(Credential)).all()) == 1
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Key files written by earlier versions, stronger passphrases, generated secrets
+
+
+def test_legacy_pkcs8_key_still_signs_and_reencrypt_rewrites_it(
+    cli: Invoke, cli_settings: IssuerSettings, cli_client: Callable[[], TestClient], tmp_path: Path
+) -> None:
+    """A key file from before (PKCS#8, PBKDF2 with 2,048 iterations) keeps working; `issuer keys reencrypt`
+    rewrites it in the current format, and under a new passphrase when given one."""
+    ok(cli("init"))
+    ok(cli("providers", "add", "wsei", "--name", "WSEI", "--country", "PL"))
+    [path] = key_files(cli_settings)
+    key = serialization.load_ssh_private_key(path.read_bytes(), TEST_ONLY_PASSPHRASE.encode())
+    legacy = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(TEST_ONLY_PASSPHRASE.encode()),
+    )
+    path.write_bytes(legacy)
+    client = cli_client()
+    assert client.get("/healthz").status_code == 200, "the service starts with the older file"
+
+    new_passphrase = tmp_path / "new-passphrase"
+    new_passphrase.write_text("a-new-and-considerably-longer-passphrase-9f3c\n")
+    out = ok(cli("keys", "reencrypt", "--new-passphrase-file", str(new_passphrase)))
+    assert "1 of 1 key file(s) rewritten" in out
+    pem = path.read_bytes()
+    assert openssh_kdf(pem) == ("aes256-ctr", "bcrypt", TEST_ONLY_KDF_ROUNDS)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    with pytest.raises(ValueError):
+        serialization.load_ssh_private_key(pem, TEST_ONLY_PASSPHRASE.encode())
+    again = serialization.load_ssh_private_key(pem, b"a-new-and-considerably-longer-passphrase-9f3c")
+    raw = (serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    assert again.public_key().public_bytes(*raw) == key.public_key().public_bytes(*raw)
+    assert not list(path.parent.glob(".*.new")), "no staged file left behind"
+
+    refused = cli("keys", "reencrypt", "--new-passphrase-file", str(new_passphrase))
+    assert refused.exit_code == 1 and "cannot be decrypted" in refused.stderr, "the old passphrase opens nothing now"
+    ok(cli("keys", "reencrypt", env={"ISSUER_KEY_PASSPHRASE": new_passphrase.read_text().strip()}))
+
+
+def test_reencrypt_reads_with_a_weak_passphrase_but_writes_only_under_a_strong_one(
+    cli: Invoke, cli_settings: IssuerSettings, tmp_path: Path
+) -> None:
+    ok(cli("init"))
+    ok(cli("providers", "add", "wsei", "--name", "WSEI", "--country", "PL"))
+    weak = tmp_path / "weak"
+    weak.write_text("passwordpassword\n")
+    refused = cli("keys", "reencrypt", "--new-passphrase-file", str(weak))
+    assert refused.exit_code == 2 and "too easy to guess" in refused.stderr
+
+
+def test_secrets_generate_writes_a_private_random_secret_once(cli: Invoke, tmp_path: Path) -> None:
+    path = tmp_path / "secret"
+    ok(cli("secrets", "generate", str(path)))
+    secret = path.read_text().strip()
+    assert len(secret) >= 43 and stat.S_IMODE(path.stat().st_mode) == 0o600
+    refused = cli("secrets", "generate", str(path))
+    assert refused.exit_code == 1 and path.read_text().strip() == secret
+    other = tmp_path / "other"
+    ok(cli("secrets", "generate", str(other)))
+    assert other.read_text().strip() != secret
+
+
+def test_server_secret_is_required_and_must_be_strong(
+    ctx: IssuerContext, issuer_settings: IssuerSettings, provider: ProviderFixture
+) -> None:
+    with pytest.raises(ConfigurationError, match="ISSUER_SECRET_KEY"):
+        create_app(settings=settings_like(issuer_settings, secret_key=None))
+    with pytest.raises(ConfigurationError, match="too easy to guess"):
+        create_app(settings=settings_like(issuer_settings, secret_key="lublin-lublin-lublin"))

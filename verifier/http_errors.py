@@ -14,6 +14,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from http_edge.allow import allowed_methods
+
 
 class RequestError(Exception):
     code: ClassVar[str] = "bad_request"
@@ -32,7 +34,7 @@ class InvalidInput(RequestError):
 
 
 HTTP_STATUS: dict[type[RequestError], int] = {MalformedRequest: 400, InvalidInput: 422}
-FRAMEWORK_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+FRAMEWORK_CODES = {400: "malformed_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
 
 
 class ErrorDetail(BaseModel):
@@ -44,8 +46,8 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-def error_response(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status)
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status, headers=headers)
 
 
 async def request_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -53,10 +55,13 @@ async def request_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(HTTP_STATUS.get(type(exc), 400), exc.code, exc.message)
 
 
-async def http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = FRAMEWORK_CODES.get(exc.status_code, "http_error")
-    return error_response(exc.status_code, code, str(exc.detail))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405 and (allow := allowed_methods(request.app, request.url.path)):
+        headers["Allow"] = allow
+    return error_response(exc.status_code, code, str(exc.detail), headers)
 
 
 async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -66,11 +71,24 @@ async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "invalid_input", f"The request has invalid fields: {where}.")
 
 
+DESCRIBED = {
+    400: "The body cannot be read (not UTF-8, not JSON, not a valid form).",
+    413: "The request body is too large.",
+    422: "A field is missing or of the wrong type.",
+}
+
+
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for the error statuses a route can return."""
-    described = {
-        400: "The body cannot be read (not UTF-8, not JSON).",
-        413: "The request body is too large.",
-        422: "A field is missing or of the wrong type.",
+    """OpenAPI ``responses`` for the error statuses a JSON route can return."""
+    return {status: {"model": ErrorBody, "description": DESCRIBED[status]} for status in statuses}
+
+
+def json_errors_of_a_page(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The same for a route whose success is a page: its errors are still JSON (FastAPI would file them under
+    the page's media type if given a model)."""
+    schema = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    return {
+        status: {"description": DESCRIBED[status], "content": {"application/json": {"schema": schema}}}
+        for status in statuses
     }
-    return {status: {"model": ErrorBody, "description": described[status]} for status in statuses}

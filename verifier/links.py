@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from verifier.remote import origin
 
-_ID = re.compile(r"[A-Za-z0-9._~-]{1,128}")
+_ID = re.compile(r"(?!\.{1,2}$)[A-Za-z0-9._~-]{1,128}")  # not "." or "..", which a client resolves away
 
 
 def credential_bases(issuer_ids: Iterable[str]) -> set[str]:

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from verifier.api import get_verifier, run
+from verifier.http_errors import json_errors_of_a_page
 from verifier.i18n import CHECK_NAMES, TEXT, check_message, language
 from verifier.report import Report
 
@@ -70,17 +71,19 @@ async def verify_page(request: Request, credential: str = "") -> Response:
     return page(request, report)
 
 
-@router.post("/verify", response_class=HTMLResponse)
+@router.post("/verify", response_class=HTMLResponse, responses=json_errors_of_a_page(400, 413))
 async def verify_form(
     request: Request,
     credential: Annotated[str, Form()] = "",
-    file: Annotated[UploadFile | None, File()] = None,
+    file: Annotated[UploadFile | str | None, File()] = None,
 ) -> HTMLResponse:
     """The page's form: a pasted link or token, or an uploaded ``.jwt`` file."""
     value = credential
-    if file is not None and file.filename:
+    if isinstance(file, UploadFile) and file.filename:
         content = await file.read(MAX_FIELD_CHARS + 1)
         value = content.decode("utf-8", "replace")
+    elif isinstance(file, str) and file.strip() and not value.strip():
+        value = file  # a client that sent the file's text as a plain form field
     if not value.strip():
-        return page(request, None, 422)
+        return page(request, None)  # nothing pasted or uploaded: the form again
     return page(request, await run(get_verifier(request), value[:MAX_FIELD_CHARS]))

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from verifier.network import RefusedAddress
+
 
 class FetchError(Exception):
     """The resource could not be had. ``not_found`` when the site says it has no such thing (404 or 410)."""
@@ -134,6 +136,13 @@ class Fetcher:
         except TimeoutError:
             self._down[site] = self._clock() + self._failure_ttl
             raise FetchError(f"The issuer's site did not answer within {self.deadline:g} seconds.") from None
+        except httpx.ConnectError as exc:
+            if isinstance(exc.__cause__, RefusedAddress):
+                raise FetchError(
+                    "The issuer's site resolves to an address that is not public; it was not contacted."
+                ) from exc
+            self._down[site] = self._clock() + self._failure_ttl
+            raise FetchError(f"The issuer's site could not be reached ({type(exc).__name__}).") from exc
         except (httpx.TransportError, OSError) as exc:
             self._down[site] = self._clock() + self._failure_ttl
             raise FetchError(f"The issuer's site could not be reached ({type(exc).__name__}).") from exc

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from http_edge.allow import allowed_methods
 from issuer import errors
 
 log = logging.getLogger("issuer")
@@ -35,7 +36,7 @@ HTTP_STATUS: dict[type[errors.IssuerError], int] = {
     errors.ConfigurationError: 503,
 }
 
-FRAMEWORK_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+FRAMEWORK_CODES = {400: "malformed_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
 
 
 class FieldProblem(BaseModel):
@@ -110,10 +111,13 @@ async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("invalid_input", "The request has invalid fields.", fields), 422)
 
 
-async def http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = FRAMEWORK_CODES.get(exc.status_code, "http_error")
-    return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405 and (allow := allowed_methods(request.app, request.url.path)):
+        headers["Allow"] = allow
+    return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=headers)
 
 
 async def database_unavailable(_request: Request, exc: Exception) -> JSONResponse:

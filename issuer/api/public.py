@@ -14,6 +14,8 @@ from credentials.hashing import sha256_hex
 from credentials.ob3 import summarize
 from issuer import repository
 from issuer.api.deps import ContextDep
+from issuer.api.error_responses import responses
+from issuer.api.schemas import Health, RevocationStatus
 from issuer.errors import NotFound
 from issuer.i18n import MESSAGES, language
 from issuer.models import Credential
@@ -21,7 +23,18 @@ from issuer.providers import did_document, get_provider, jwks_document, profile_
 from issuer.qr import qr_png, qr_svg
 from issuer.revocation import revocation_status
 
-router = APIRouter(tags=["public"])
+# Every public document may find the database unavailable (503).
+router = APIRouter(tags=["public"], responses=responses(503))
+
+
+def document(*media_types: str, description: str = "The document.", cacheable_too: bool = True) -> dict[int | str, Any]:
+    """OpenAPI ``responses`` for a document served as ``media_types`` (and 304 when it carries an ETag)."""
+    answers: dict[int | str, Any] = {200: {"description": description, "content": {t: {} for t in media_types}}}
+    if cacheable_too:
+        answers[304] = {"description": "Not modified (If-None-Match matched the ETag)."}
+    return answers
+
+
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
 
 MAX_LIST_NUMBER = 2**31 - 1
@@ -60,17 +73,21 @@ def _wanted(request: Request, types: tuple[str, ...]) -> str | None:
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+def healthz() -> Health:
+    return Health(status="ok")
 
 
-@router.get("/.well-known/jwks.json")
+@router.get("/.well-known/jwks.json", responses=document("application/jwk-set+json"), response_class=Response)
 def jwks(request: Request, ctx: ContextDep) -> Response:
     """Every public key on this host; each JWK carries ``kid``, ``alg``, ``use`` and its issuer in ``iss``."""
     return cacheable(request, _json(jwks_document(ctx)), "application/jwk-set+json", ctx.settings.jwks_max_age)
 
 
-@router.get("/issuers/{slug}")
+@router.get(
+    "/issuers/{slug}",
+    responses={**document("application/json", "text/html", description="The Profile, or its page."), **responses(404)},
+    response_class=Response,
+)
 def issuer_profile(slug: str, request: Request, ctx: ContextDep) -> Response:
     provider = get_provider(ctx, slug)
     profile = profile_document(ctx, provider, with_context=True)
@@ -82,13 +99,21 @@ def issuer_profile(slug: str, request: Request, ctx: ContextDep) -> Response:
     return cacheable(request, _json(profile), "application/json", ctx.settings.jwks_max_age, VARY)
 
 
-@router.get("/issuers/{slug}/did.json")
+@router.get(
+    "/issuers/{slug}/did.json",
+    responses={**document("application/did+json"), **responses(404)},
+    response_class=Response,
+)
 def issuer_did(slug: str, request: Request, ctx: ContextDep) -> Response:
     document = did_document(ctx, get_provider(ctx, slug))
     return cacheable(request, _json(document), "application/did+json", ctx.settings.jwks_max_age)
 
 
-@router.get("/achievements/{achievement_id}")
+@router.get(
+    "/achievements/{achievement_id}",
+    responses={**document("application/json"), **responses(404)},
+    response_class=Response,
+)
 def achievement(achievement_id: str, request: Request, ctx: ContextDep) -> Response:
     with ctx.db.read() as session:
         found = repository.public_achievement(session, achievement_id)
@@ -105,7 +130,21 @@ def _credential(ctx: ContextDep, credential_id: str) -> Credential:
     return record
 
 
-@router.get("/credentials/{credential_id}", response_model=None)
+@router.get(
+    "/credentials/{credential_id}",
+    responses={
+        **document(
+            "text/html",
+            "application/json",
+            "application/vc+jwt",
+            "application/jwt",
+            description="The learner's page, the credential's JSON, or its JWT, by Accept.",
+            cacheable_too=False,
+        ),
+        **responses(404),
+    },
+    response_class=Response,
+)
 def credential(credential_id: str, request: Request, ctx: ContextDep) -> Response:
     """The credential: its JWT (``Accept: application/vc+jwt``), JSON, or the learner's public page."""
     record = _credential(ctx, credential_id)
@@ -129,7 +168,7 @@ def credential(credential_id: str, request: Request, ctx: ContextDep) -> Respons
     return templates.TemplateResponse(request, "credential.html", context, headers=headers)
 
 
-@router.get("/credentials/{credential_id}/status")
+@router.get("/credentials/{credential_id}/status", responses=responses(404), response_model=RevocationStatus)
 def credential_status(credential_id: str, ctx: ContextDep) -> Response:
     """The credential's public record of revocation: revoked or not, when, why, and what replaced it."""
     record = _credential(ctx, credential_id)
@@ -137,7 +176,11 @@ def credential_status(credential_id: str, ctx: ContextDep) -> Response:
     return Response(body, media_type="application/json", headers={"Cache-Control": "no-cache"})
 
 
-@router.get("/status/{slug}/{number}")
+@router.get(
+    "/status/{slug}/{number}",
+    responses={**document("application/vc+jwt", description="The signed status list."), **responses(404)},
+    response_class=Response,
+)
 def status_list(
     slug: str, number: Annotated[int, FastAPIPath(ge=1, le=MAX_LIST_NUMBER)], request: Request, ctx: ContextDep
 ) -> Response:
@@ -151,7 +194,11 @@ def status_list(
     return cacheable(request, listed.jwt.encode("ascii"), "application/vc+jwt", ctx.settings.status_list_ttl)
 
 
-@router.get("/credentials/{credential_id}/credential.jwt")
+@router.get(
+    "/credentials/{credential_id}/credential.jwt",
+    responses={**document("application/vc+jwt", cacheable_too=False), **responses(404)},
+    response_class=Response,
+)
 def credential_jwt(credential_id: str, ctx: ContextDep) -> Response:
     record = _credential(ctx, credential_id)
     return Response(
@@ -161,13 +208,21 @@ def credential_jwt(credential_id: str, ctx: ContextDep) -> Response:
     )
 
 
-@router.get("/credentials/{credential_id}/qr.png")
+@router.get(
+    "/credentials/{credential_id}/qr.png",
+    responses={**document("image/png", description="The QR code of the verify link."), **responses(404)},
+    response_class=Response,
+)
 def credential_qr_png(credential_id: str, request: Request, ctx: ContextDep) -> Response:
     record = _credential(ctx, credential_id)
     return cacheable(request, qr_png(ctx.urls.verify(record.id)), "image/png", 86400)
 
 
-@router.get("/credentials/{credential_id}/qr.svg")
+@router.get(
+    "/credentials/{credential_id}/qr.svg",
+    responses={**document("image/svg+xml", description="The QR code of the verify link."), **responses(404)},
+    response_class=Response,
+)
 def credential_qr_svg(credential_id: str, request: Request, ctx: ContextDep) -> Response:
     record = _credential(ctx, credential_id)
     return cacheable(request, qr_svg(ctx.urls.verify(record.id)), "image/svg+xml", 86400)
