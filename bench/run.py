@@ -77,6 +77,7 @@ except ImportError:  # pragma: no cover - uvicorn[standard] brings it
     uvloop = None  # type: ignore[assignment]
 
 PASSPHRASE = "bench-only-passphrase-not-a-secret"  # noqa: S105 - throwaway keys in a temp dir
+SECRET_KEY = "bench-only-server-secret-3b9e17c0a4d26f85e1c7b0a9d4f36e2a"  # noqa: S105 - throwaway, temp dir
 SLUG = "bench"
 SCOPES = frozenset({"issue", "revoke", "manage"})
 
@@ -243,6 +244,7 @@ def make_issuer(data_dir: Path, public_url: str, verifier_url: str) -> Issuer:
         public_url=public_url,
         verifier_url=verifier_url,
         key_passphrase=PASSPHRASE,
+        secret_key=SECRET_KEY,
     )
     ctx = IssuerContext.from_settings(settings)
     provider = create_provider(
@@ -767,10 +769,12 @@ def server_env(issuer: Issuer, trusted: str) -> dict[str, str]:
         ISSUER_DATABASE_URL=issuer.database_url,
         ISSUER_KEYS_DIR=str(issuer.data_dir / "keys"),
         ISSUER_KEY_PASSPHRASE=PASSPHRASE,
+        ISSUER_SECRET_KEY=SECRET_KEY,
         ISSUER_PUBLIC_URL=issuer.public_url,
         ISSUER_VERIFIER_URL=issuer.verifier_url,
         VERIFIER_PUBLIC_URL=issuer.verifier_url,
         VERIFIER_TRUSTED_ISSUERS=trusted,
+        VERIFIER_REQUIRE_HTTPS="false",  # the bench's issuer is plain http on 127.0.0.1
         PYTHONUNBUFFERED="1",
     )
     return env

@@ -351,16 +351,15 @@ def _refuse_duplicates(
         seen[record.recipient_key] = row
 
 
-def _refuse_unrepresentable(document: dict[str, Any], prefix: str) -> None:
-    """Name a NaN or infinity (say, in an achievement stored before such values were refused): JSON cannot
-    carry it, so no verifier could read the credential back."""
-    path = first_unrepresentable(document)
-    if path is not None:
-        field = f"{prefix}.{path}" if prefix else path
-        raise InvalidInput(
-            "The credential would carry a number JSON cannot represent (NaN or infinity).",
-            fields=[{"field": field, "message": "not a finite number"}],
-        )
+def _unrepresentable(document: dict[str, Any], prefix: str) -> InvalidInput:
+    """Name the NaN or infinity (say, in an achievement stored before such values were refused) that stopped the
+    credential from being written: JSON cannot carry it, so no verifier could read the credential back."""
+    path = first_unrepresentable(document) or "(root)"
+    field = f"{prefix}.{path}" if prefix else path
+    return InvalidInput(
+        "The credential would carry a number JSON cannot represent (NaN or infinity).",
+        fields=[{"field": field, "message": "not a finite number"}],
+    )
 
 
 def _read_back(token: str, prefix: str) -> None:
@@ -398,14 +397,15 @@ def sign_and_store(
         document["credentialStatus"] = status_lists.status_entry(ctx, provider.slug, listed.number, index)
         document.update(jwt_claims_for(document))
         prefix = "" if len(drafts) == 1 else f"rows[{row}]"
-        _refuse_unrepresentable(document, prefix)
         try:
             validate_credential(document)
+            token = encode_compact(document, signer)  # strict JSON: a NaN or an infinity raises ValueError
         except SchemaInvalid as exc:
             raise InvalidInput(
                 "The credential would not match the Open Badges 3.0 schema.", fields=schema_fields(exc.errors, prefix)
             ) from exc
-        token = encode_compact(document, signer)
+        except ValueError as exc:
+            raise _unrepresentable(document, prefix) from exc
         if len(token) > MAX_TOKEN_BYTES:
             subject = document.get("credentialSubject", {})
             present = [name for name in ("narrative", "result") if name in subject] + ["evidence"] * (

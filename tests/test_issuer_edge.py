@@ -256,7 +256,8 @@ def test_an_achievement_stored_with_nan_cannot_poison_issuance(
         pytest.skip("PostgreSQL's json type refuses NaN itself, so no such achievement can be stored there")
     achievement_id = achievement["id"].rsplit("/", 1)[-1]
     with ctx.db.engine.begin() as connection:
-        document = {**achievement, "alignment": [{"type": ["Alignment"], "targetName": "x", "weight": float("nan")}]}
+        nan = {"type": ["Alignment"], "targetName": "x", "targetUrl": "https://esco.example/1", "weight": float("nan")}
+        document = {**achievement, "alignment": [nan]}
         connection.execute(
             Achievement.__table__.update()  # type: ignore[attr-defined]
             .where(Achievement.__table__.c.id == achievement_id)  # type: ignore[attr-defined]

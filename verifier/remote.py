@@ -10,6 +10,7 @@ fetch failed on is said in words; an upstream HTTP status is never passed on.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import time
 import zlib
@@ -41,6 +42,7 @@ _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*(\d+)", re.IGNORECASE)
 _WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 
 
+@functools.lru_cache(maxsize=4096)
 def origin(url: str) -> str | None:
     """``scheme://host[:port]`` of an http(s) URL, or ``None`` for anything else."""
     try:
