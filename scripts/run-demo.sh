@@ -25,10 +25,16 @@ export ISSUER_STATUS_LIST_TTL="${ISSUER_STATUS_LIST_TTL:-10}"
 export VERIFIER_CACHE_TTL="${VERIFIER_CACHE_TTL:-10}"
 export VERIFIER_PUBLIC_URL="${VERIFIER_PUBLIC_URL:-$ISSUER_VERIFIER_URL}"
 export VERIFIER_TRUSTED_ISSUERS="${VERIFIER_TRUSTED_ISSUERS:-$ISSUER_PUBLIC_URL/issuers/demo}"
+# The demo issuer is plain http on this machine; production verifiers refuse that (the default). The verifier's
+# page says so while this is off.
+export VERIFIER_REQUIRE_HTTPS="${VERIFIER_REQUIRE_HTTPS:-false}"
 
 "$BIN/issuer" demo
 echo "issuer:   $ISSUER_PUBLIC_URL   (API docs: $ISSUER_PUBLIC_URL/docs)"
 echo "verifier: $VERIFIER_PUBLIC_URL   (trusts $VERIFIER_TRUSTED_ISSUERS)"
+if [[ "$VERIFIER_REQUIRE_HTTPS" == "false" ]]; then
+  echo "demo mode: the verifier contacts issuers over plain http (VERIFIER_REQUIRE_HTTPS=false); never in production"
+fi
 echo "Ctrl-C stops both. Either can be stopped alone (kill its PID); the other keeps running."
 
 pids=()
