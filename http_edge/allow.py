@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from starlette.exceptions import HTTPException
 
 
 def _regex(template: str) -> re.Pattern[str]:
@@ -29,6 +30,14 @@ def _patterns(app: FastAPI) -> list[tuple[re.Pattern[str], list[str]]]:
             found.append((_regex(template), methods))
         app.state.allow_patterns = found
     return found
+
+
+def error_headers(request: Request, exc: HTTPException) -> dict[str, str]:
+    """The headers of the framework's error answer, with the full ``Allow`` on a 405."""
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405 and (allow := allowed_methods(request.app, request.url.path)):
+        headers["Allow"] = allow
+    return headers
 
 
 def allowed_methods(app: FastAPI, path: str) -> str | None:

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import VERIFIER_URL, ProviderFixture, issue, path_of
+from tests.helpers import ReceiveSpy
 from verifier.app import MAX_BODY_BYTES as VERIFIER_MAX_BODY
 from verifier.pages import MAX_UPLOAD_BYTES
 
@@ -104,21 +105,6 @@ def test_docs_allow_exactly_their_own_inline_script(app: str, issuer: TestClient
 
 # --------------------------------------------------------------------------------------------------------------
 # The verifier's bodies
-
-
-class ReceiveSpy:
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.body_reads = 0
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        async def spied_receive() -> Any:
-            message = await receive()
-            if message["type"] == "http.request":
-                self.body_reads += 1
-            return message
-
-        await self.app(scope, spied_receive, send)
 
 
 def test_verifier_refuses_a_large_body_before_reading_it(verifier: TestClient) -> None:

@@ -23,26 +23,10 @@ from issuer.app import create_app as create_issuer_app
 from issuer.context import IssuerContext
 from issuer.models import Achievement, AuditEntry, Credential
 from tests.conftest import ISSUER_URL, PLAIN_ACHIEVEMENT, POSTGRES_URL, ProviderFixture, issue, path_of
+from tests.helpers import ReceiveSpy
 
 # --------------------------------------------------------------------------------------------------------------
 # Bodies and authentication
-
-
-class ReceiveSpy:
-    """Wraps the issuer app and notes whether anything asked for the request body."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.body_reads = 0
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        async def spied_receive() -> Any:
-            message = await receive()
-            if message["type"] == "http.request":
-                self.body_reads += 1
-            return message
-
-        await self.app(scope, spied_receive, send)
 
 
 def test_unauthenticated_request_is_refused_before_its_body_is_read(issuer_app: Any) -> None:

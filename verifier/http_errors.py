@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from http_edge.allow import allowed_methods
+from http_edge.allow import error_headers
 
 
 class RequestError(Exception):
@@ -58,10 +58,7 @@ async def request_error(_request: Request, exc: Exception) -> JSONResponse:
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = FRAMEWORK_CODES.get(exc.status_code, "http_error")
-    headers = dict(exc.headers or {})
-    if exc.status_code == 405 and (allow := allowed_methods(request.app, request.url.path)):
-        headers["Allow"] = allow
-    return error_response(exc.status_code, code, str(exc.detail), headers)
+    return error_response(exc.status_code, code, str(exc.detail), error_headers(request, exc))
 
 
 async def validation_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from http_edge.allow import allowed_methods
+from http_edge.allow import error_headers
 from issuer import errors
 
 log = logging.getLogger("issuer")
@@ -114,10 +114,7 @@ async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = FRAMEWORK_CODES.get(exc.status_code, "http_error")
-    headers = dict(exc.headers or {})
-    if exc.status_code == 405 and (allow := allowed_methods(request.app, request.url.path)):
-        headers["Allow"] = allow
-    return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=headers)
+    return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=error_headers(request, exc))
 
 
 async def database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
