@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -33,7 +32,7 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self.routes.get((scope["method"], scope["path"]), self.default)
-        declared = Headers(scope=scope).get("content-length", "")
+        declared = next((value for name, value in scope["headers"] if name == b"content-length"), b"")
         if declared.isdigit() and int(declared) > limit:
             await too_large(limit)(scope, receive, send)
             return

@@ -8,7 +8,6 @@ no ``unsafe-inline``. A route that must serve something else (the interactive AP
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = (
@@ -23,28 +22,29 @@ class SecurityHeaders:
 
     def __init__(self, app: ASGIApp, *, content_security_policy: str = CONTENT_SECURITY_POLICY) -> None:
         self.app = app
-        self.defaults = {
-            "Content-Security-Policy": content_security_policy,
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "no-referrer",
-            "X-Frame-Options": "DENY",
-            "Cross-Origin-Opener-Policy": "same-origin",
+        defaults = {
+            "content-security-policy": content_security_policy,
+            "x-content-type-options": "nosniff",
+            "referrer-policy": "no-referrer",
+            "x-frame-options": "DENY",
+            "cross-origin-opener-policy": "same-origin",
         }
+        # Raw (lower-case name, value) pairs, added to a response's raw headers: this runs on every response.
+        self._plain = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in defaults.items()]
+        self._secure = [*self._plain, (b"strict-transport-security", HSTS.encode("latin-1"))]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        secure = scope.get("scheme") == "https"
+        wanted = self._secure if scope.get("scheme") == "https" else self._plain
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in self.defaults.items():
-                    if name not in headers:
-                        headers[name] = value
-                if secure and "Strict-Transport-Security" not in headers:
-                    headers["Strict-Transport-Security"] = HSTS
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(pair for pair in wanted if pair[0] not in present)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
