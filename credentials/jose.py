@@ -70,14 +70,14 @@ class UnverifiedJWS:
         return kid if isinstance(kid, str) else None
 
 
+# One decoder for every token (json.loads with options builds a new one per call).
+_STRICT_DECODER = json.JSONDecoder(object_pairs_hook=object_without_duplicates, parse_constant=reject_constant)
+
+
 def _json_object(data: bytes, what: str) -> dict[str, Any]:
     """Parse a JSON object strictly: UTF-8, no NaN/Infinity, no duplicate member names at any depth."""
     try:
-        value = json.loads(
-            data.decode("utf-8"),
-            object_pairs_hook=object_without_duplicates,
-            parse_constant=reject_constant,
-        )
+        value = _STRICT_DECODER.decode(data.decode("utf-8"))
     except DuplicateMember as exc:
         if what == "header":
             raise HeaderNotAllowed(f"The header repeats the member '{exc.name}'.", member=exc.name) from exc

@@ -13,6 +13,8 @@ import fcntl
 import json
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -62,16 +64,24 @@ def read(seal: AuditSeal) -> Checkpoint | None:
     return Checkpoint(seq, entry_hash, at)
 
 
-def advance(seal: AuditSeal, seq: int, entry_hash: str) -> None:
-    """Record ``seq``/``entry_hash`` as the newest entry, unless the file already names a newer one.
-
-    A lock file serialises writers (several workers may append); the new file replaces the old atomically.
-    """
-    folder = seal.checkpoint.parent
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+@contextmanager
+def _locked(seal: AuditSeal) -> Iterator[None]:
+    """Serialise writers of the checkpoint (several workers may append at once)."""
+    seal.checkpoint.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     lock_fd = os.open(seal.checkpoint.with_name(seal.checkpoint.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(lock_fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(lock_fd)
+
+
+def advance(seal: AuditSeal, seq: int, entry_hash: str) -> None:
+    """Record ``seq``/``entry_hash`` as the newest entry, unless the file already names a newer one.
+
+    The new file replaces the old atomically.
+    """
+    with _locked(seal):
         try:
             current = read(seal)
         except CheckpointInvalid:
@@ -82,14 +92,12 @@ def advance(seal: AuditSeal, seq: int, entry_hash: str) -> None:
         if current is not None and current.seq >= seq:
             return
         _write(seal, seq, entry_hash)
-    finally:
-        os.close(lock_fd)
 
 
 def reseal(seal: AuditSeal, seq: int, entry_hash: str) -> None:
     """Replace the checkpoint with one naming ``seq``/``entry_hash``, whatever it says now (an operator's act)."""
-    seal.checkpoint.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    _write(seal, seq, entry_hash)
+    with _locked(seal):
+        _write(seal, seq, entry_hash)
 
 
 def _write(seal: AuditSeal, seq: int, entry_hash: str) -> None:

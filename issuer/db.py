@@ -8,6 +8,7 @@ and its folder are created private (0600 and 0700): the database holds the learn
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from issuer.audit import AuditSeal
 
 _IMMEDIATE = "odznaka_begin_immediate"
+log = logging.getLogger("issuer.db")
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -112,4 +114,7 @@ class Database:
                     session.rollback()
                     raise
                 for callback in session.info.pop("after_commit", ()):
-                    callback()
+                    try:
+                        callback()
+                    except Exception as exc:  # committed is committed: the caller must not be told otherwise
+                        log.error("after-commit step failed: %s", type(exc).__name__)
