@@ -24,13 +24,17 @@ from credentials.hashing import sha256
 PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 
-SIGNING_ALGORITHMS = ("EdDSA", "ES256")
-"""Algorithms an issuer may sign with; EdDSA (Ed25519) is the default."""
+SIGNING_ALGORITHMS = ("RS256", "ES256", "EdDSA")
+"""Algorithms an issuer may sign with. RS256 is Open Badges 3.0's interoperability minimum, and with ES256 one of
+the two 1EdTech's validator accepts; EdDSA (Ed25519) is the fastest."""
 
 VERIFY_ALGORITHMS = frozenset({"EdDSA", "ES256", "RS256"})
 """Algorithms a verifier accepts. RS256 is the Open Badges 3.0 interoperability minimum."""
 
 MIN_RSA_BITS = 2048
+"""Shortest RSA key a verifier accepts."""
+NEW_RSA_BITS = 3072
+"""Length of RSA keys this package generates (NIST SP 800-57: 128-bit security)."""
 _KEY_TYPES = {"EdDSA": ("OKP", "Ed25519"), "ES256": ("EC", "P-256"), "RS256": ("RSA", None)}
 _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 _THUMBPRINT_MEMBERS = {"OKP": ("crv", "kty", "x"), "EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n")}
@@ -41,13 +45,13 @@ def _algorithm(alg: str) -> Algorithm:
 
 
 def generate_private_key(alg: str) -> PrivateKey:
-    """Return a new private key for ``alg`` (EdDSA, ES256, or RS256 for interoperability tests)."""
+    """Return a new private key for ``alg``: Ed25519, P-256, or RSA of :data:`NEW_RSA_BITS` bits."""
     if alg == "EdDSA":
         return ed25519.Ed25519PrivateKey.generate()
     if alg == "ES256":
         return ec.generate_private_key(ec.SECP256R1())
     if alg == "RS256":
-        return rsa.generate_private_key(public_exponent=65537, key_size=MIN_RSA_BITS)
+        return rsa.generate_private_key(public_exponent=65537, key_size=NEW_RSA_BITS)
     raise InvalidKey(f"Cannot generate keys for '{alg}'.", alg=alg)
 
 
@@ -132,6 +136,11 @@ class VerificationKey:
     jwk: Mapping[str, Any]
     compromised_at: int | None = None
     """When the issuer declared the key compromised (the JWK's ``revoked.revoked_at``), or ``None``."""
+
+    @property
+    def thumbprint(self) -> str:
+        """The key's RFC 7638 SHA-256 thumbprint."""
+        return thumbprint(self.jwk)
 
     @classmethod
     def from_jwk(cls, jwk: Mapping[str, Any]) -> VerificationKey:

@@ -91,16 +91,28 @@ def providers_add(
     country: Annotated[str | None, typer.Option(help="ISO 3166-1 alpha-2 country code, e.g. PL.")] = None,
     region: Annotated[str | None, typer.Option(help="Region, e.g. lubelskie.")] = None,
     description: Annotated[str | None, typer.Option()] = None,
+    algorithm: Annotated[
+        str | None, typer.Option(help="RS256 (default: ISSUER_KEY_ALGORITHM), ES256 or EdDSA.")
+    ] = None,
 ) -> None:
     """Add a training provider with its first signing key."""
     ctx = _context()
     try:
         provider = create_provider(
-            ctx, slug, name=name, url=url, email=email, country=country, region=region, description=description
+            ctx,
+            slug,
+            name=name,
+            url=url,
+            email=email,
+            country=country,
+            region=region,
+            description=description,
+            algorithm=algorithm,
         )
     except IssuerError as exc:
         raise _fail(exc) from exc
-    typer.echo(f"provider {provider.slug}: issuer id {ctx.urls.issuer_id(provider.slug)}")
+    issuer_id = ctx.urls.issuer_id(provider.slug)
+    typer.echo(f"provider {provider.slug}: issuer id {issuer_id}, signs {provider.key_algorithm}")
 
 
 @api_keys_app.command("add")
@@ -221,11 +233,14 @@ def keys_rotate(
     delay: Annotated[
         int | None, typer.Option(help="Seconds until it signs; default ISSUER_KEY_ACTIVATION_DELAY.")
     ] = None,
+    algorithm: Annotated[
+        str | None, typer.Option(help="RS256, ES256 or EdDSA; default: what the provider signs with now.")
+    ] = None,
 ) -> None:
     """Publish a new key now; it starts signing after the activation delay and the old key retires."""
     ctx = _context()
     try:
-        key = rotate(ctx, slug, delay=delay)
+        key = rotate(ctx, slug, delay=delay, algorithm=algorithm)
     except IssuerError as exc:
         raise _fail(exc) from exc
     typer.echo(f"new key {key.kid} ({key.alg}) published; signs from {key.activates_at.isoformat()}")

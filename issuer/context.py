@@ -67,13 +67,14 @@ class IssuerContext:
         return len(keys)
 
     def signer_for(self, session: Session, provider: Provider, now: datetime) -> tuple[str, Signer]:
-        """The provider's signing key id and signer as of ``now``; call it inside the write transaction, so a
-        key marked compromised meanwhile is never used. Raises :class:`ConfigurationError` when there is none."""
+        """The provider's signing key (its thumbprint) and a signer that puts the key's URL in the header, as of
+        ``now``; call it inside the write transaction, so a key marked compromised meanwhile is never used.
+        Raises :class:`ConfigurationError` when there is none."""
         assert provider.id is not None
         key = repository.active_signing_key(session, provider.id, now)
         if key is None:
             raise ConfigurationError(f"Provider '{provider.slug}' has no active signing key.")
-        return key.kid, self.keys.signer(provider.slug, key.kid, key.alg)
+        return key.kid, self.keys.signer(provider.slug, key.kid, key.alg, self.urls.key(provider.slug, key.kid))
 
     def close(self) -> None:
         self.db.engine.dispose()

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from issuer import audit, repository, status_lists
 from issuer.context import IssuerContext
 from issuer.errors import InvalidInput, NotFound
-from issuer.models import Provider, SigningKey
+from issuer.models import SigningKey
 from issuer.providers import get_provider
+from issuer.signing_keys import add_key, check_algorithm
+from issuer.urls import last_segment
 
 
 @dataclass(frozen=True)
@@ -55,32 +56,24 @@ def list_keys(ctx: IssuerContext, slug: str) -> list[KeyState]:
     return states(keys, datetime.now(UTC))
 
 
-def _new_key(
-    ctx: IssuerContext, session: Any, provider: Provider, activates_at: datetime, actor: str, reason: str
+def rotate(
+    ctx: IssuerContext, slug: str, actor: str = "cli", delay: int | None = None, algorithm: str | None = None
 ) -> SigningKey:
-    assert provider.id is not None
-    jwk = ctx.keys.create(provider.slug, ctx.settings.key_algorithm, ctx.urls.issuer_id(provider.slug))
-    key = SigningKey(provider_id=provider.id, kid=jwk["kid"], alg=jwk["alg"], public_jwk=jwk, activates_at=activates_at)
-    session.add(key)
-    audit.record(
-        session,
-        actor=actor,
-        action="key.created",
-        subject=key.kid,
-        provider_id=provider.id,
-        details={"alg": key.alg, "activates_at": activates_at.isoformat(), "reason": reason},
-    )
-    return key
+    """Publish a new key now; it signs after ``delay`` seconds (default ``ISSUER_KEY_ACTIVATION_DELAY``).
 
-
-def rotate(ctx: IssuerContext, slug: str, actor: str = "cli", delay: int | None = None) -> SigningKey:
-    """Publish a new key now; it signs after ``delay`` seconds (default ``ISSUER_KEY_ACTIVATION_DELAY``)."""
+    ``algorithm`` changes what the provider signs with from this key on (default: what it signs with now).
+    """
     provider = get_provider(ctx, slug)
     seconds = ctx.settings.activation_delay if delay is None else delay
     if seconds < 0:
         raise InvalidInput("The activation delay cannot be negative.", fields=[{"field": "delay", "message": ">= 0"}])
+    alg = check_algorithm(algorithm or provider.key_algorithm)
     with ctx.db.write(serialize_on=provider.id) as session:
-        return _new_key(ctx, session, provider, datetime.now(UTC) + timedelta(seconds=seconds), actor, "rotation")
+        if alg != provider.key_algorithm:
+            provider.key_algorithm = alg
+            session.add(provider)
+        activates_at = datetime.now(UTC) + timedelta(seconds=seconds)
+        return add_key(ctx, session, provider, alg=alg, activates_at=activates_at, actor=actor, reason="rotation")
 
 
 def compromise(ctx: IssuerContext, slug: str, kid: str, actor: str = "cli") -> SigningKey | None:
@@ -91,6 +84,7 @@ def compromise(ctx: IssuerContext, slug: str, kid: str, actor: str = "cli") -> S
     provider = get_provider(ctx, slug)
     assert provider.id is not None
     now = datetime.now(UTC)
+    kid = last_segment(kid)  # the key's URL or its thumbprint
     with ctx.db.write(serialize_on=provider.id) as session:
         key = next((key for key in repository.signing_keys(session, provider.id) if key.kid == kid), None)
         if key is None:
@@ -105,7 +99,9 @@ def compromise(ctx: IssuerContext, slug: str, kid: str, actor: str = "cli") -> S
         replacement = None
         if repository.active_signing_key(session, provider.id, now) is None:
             # Waiting for verifiers to cache a new key matters less than never signing with a known-bad one.
-            replacement = _new_key(ctx, session, provider, now, actor, "compromise")
+            replacement = add_key(
+                ctx, session, provider, alg=provider.key_algorithm, activates_at=now, actor=actor, reason="compromise"
+            )
             session.flush()
         # Lists signed with the bad key would be refused by verifiers: re-sign them all with a good one.
         _, signer = ctx.signer_for(session, provider, now)

@@ -17,6 +17,7 @@ from credentials.errors import InvalidKey
 from credentials.jose import Signer
 from credentials.keys import (
     KDF_ROUNDS,
+    PrivateKey,
     PrivateKeySigner,
     decrypt_private_key,
     encrypt_private_key,
@@ -30,13 +31,13 @@ _SAFE_NAME = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class KeyStore:
-    """Encrypted PKCS#8 files under ``<root>/<provider slug>/<kid>.pem``; decrypted keys cached in memory."""
+    """Encrypted key files under ``<root>/<provider slug>/<thumbprint>.pem``; decrypted keys cached in memory."""
 
     def __init__(self, root: Path, passphrase: bytes, kdf_rounds: int = KDF_ROUNDS) -> None:
         self.root = root
         self._passphrase = passphrase
         self._kdf_rounds = kdf_rounds
-        self._signers: dict[str, Signer] = {}
+        self._keys: dict[str, PrivateKey] = {}
         self._lock = threading.Lock()
 
     def _path(self, slug: str, kid: str) -> Path:
@@ -55,14 +56,20 @@ class KeyStore:
         # O_EXCL: a kid is never reused, so an existing file means something is wrong.
         _write_private(path, pem, exclusive=True)
         with self._lock:
-            self._signers[jwk["kid"]] = PrivateKeySigner(jwk["kid"], alg, private_key)
+            self._keys[jwk["kid"]] = private_key
         return jwk
 
-    def signer(self, slug: str, kid: str, alg: str) -> Signer:
-        """Return the signer for key ``kid``. Raises :class:`ConfigurationError` if it cannot be loaded."""
-        cached = self._signers.get(kid)
-        if cached is not None:
-            return cached
+    def signer(self, slug: str, kid: str, alg: str, header_kid: str | None = None) -> Signer:
+        """Return a signer for the key ``kid`` (its thumbprint, or its URL ending in the thumbprint), putting
+        ``header_kid`` in the headers it signs (``kid`` itself when not given). Raises
+        :class:`ConfigurationError` if it cannot be loaded."""
+        thumbprint = kid.rsplit("/", 1)[-1]
+        cached = self._keys.get(thumbprint)
+        if cached is None:
+            cached = self._load(slug, thumbprint)
+        return PrivateKeySigner(header_kid or kid, alg, cached)
+
+    def _load(self, slug: str, kid: str) -> PrivateKey:
         path = self._path(slug, kid)
         try:
             pem = path.read_bytes()
@@ -76,10 +83,9 @@ class KeyStore:
             raise ConfigurationError(
                 f"The private key {kid} of provider '{slug}' cannot be decrypted; check the passphrase."
             ) from exc
-        signer = PrivateKeySigner(kid, alg, private_key)
         with self._lock:
-            self._signers[kid] = signer
-        return signer
+            self._keys[kid] = private_key
+        return private_key
 
     def reencrypt(self, slug: str, kid: str, new_passphrase: bytes) -> bool:
         """Rewrite one key file under ``new_passphrase`` in the current format; ``False`` if it was already so.

@@ -47,6 +47,8 @@ class Provider(SQLModel, table=True):
     image: str | None = Field(default=None, max_length=2000)
     country: str | None = Field(default=None, max_length=2)
     region: str | None = Field(default=None, max_length=100)
+    key_algorithm: str = Field(default="RS256", max_length=10)
+    """What its new keys sign with: RS256, ES256 or EdDSA (chosen when it is added, changed on rotation)."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

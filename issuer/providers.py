@@ -7,11 +7,13 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from credentials.keys import SIGNING_ALGORITHMS
 from credentials.ob3 import CONTEXTS
 from issuer import audit, repository
 from issuer.context import IssuerContext
 from issuer.errors import AlreadyExists, InvalidInput, NotFound
-from issuer.models import Provider, SigningKey
+from issuer.models import Provider, utcnow
+from issuer.signing_keys import add_key, published_jwk
 
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 COUNTRY = re.compile(r"[A-Z]{2}")
@@ -28,10 +30,17 @@ def create_provider(
     region: str | None = None,
     description: str | None = None,
     image: str | None = None,
+    algorithm: str | None = None,
     actor: str = "cli",
 ) -> Provider:
-    """Create a provider and its first active signing key. Raises ``AlreadyExists`` or ``InvalidInput``."""
+    """Create a provider and its first active signing key, for ``algorithm`` (default ``ISSUER_KEY_ALGORITHM``).
+
+    Raises ``AlreadyExists`` or ``InvalidInput``.
+    """
+    algorithm = algorithm or ctx.settings.key_algorithm
     problems = []
+    if algorithm not in SIGNING_ALGORITHMS:
+        problems.append({"field": "algorithm", "message": f"choose from {', '.join(SIGNING_ALGORITHMS)}"})
     if not SLUG.fullmatch(slug):
         problems.append({"field": "slug", "message": "use 1-64 lower-case letters, digits and hyphens"})
     if not name.strip():
@@ -57,21 +66,13 @@ def create_provider(
                 region=region,
                 description=description,
                 image=image,
+                key_algorithm=algorithm,
             )
             session.add(provider)
             session.flush()
             assert provider.id is not None
-            jwk = ctx.keys.create(slug, ctx.settings.key_algorithm, issuer_id)
-            session.add(SigningKey(provider_id=provider.id, kid=jwk["kid"], alg=jwk["alg"], public_jwk=jwk))
             audit.record(session, actor=actor, action="provider.created", subject=issuer_id, provider_id=provider.id)
-            audit.record(
-                session,
-                actor=actor,
-                action="key.created",
-                subject=jwk["kid"],
-                provider_id=provider.id,
-                details={"alg": jwk["alg"], "status": "active"},
-            )
+            add_key(ctx, session, provider, alg=algorithm, activates_at=utcnow(), actor=actor, reason="provider")
     except IntegrityError as exc:  # a concurrent create of the same slug
         raise AlreadyExists(f"A provider '{slug}' already exists.", slug=slug) from exc
     return provider
@@ -107,19 +108,22 @@ def profile_document(ctx: IssuerContext, provider: Provider, *, with_context: bo
     return profile
 
 
-def published_jwk(key: SigningKey) -> dict[str, Any]:
-    """The JWK as served; a compromised key stays published, marked with OpenID Federation's ``revoked``."""
-    jwk = dict(key.public_jwk)
-    if key.compromised_at is not None:
-        jwk["revoked"] = {"revoked_at": int(key.compromised_at.timestamp()), "reason": "compromised"}
-    return jwk
-
-
 def jwks_document(ctx: IssuerContext) -> dict[str, Any]:
     """Every published key of every provider on this host; each JWK names its issuer in ``iss``."""
     with ctx.db.read() as session:
+        slugs = {provider.id: provider.slug for provider in repository.providers(session)}
         keys = repository.signing_keys(session)
-    return {"keys": [published_jwk(key) for key in keys]}
+    return {"keys": [published_jwk(ctx, slugs[key.provider_id], key) for key in keys]}
+
+
+def key_document(ctx: IssuerContext, provider: Provider, thumbprint: str) -> dict[str, Any]:
+    """The one public JWK a key's URL serves. Raises :class:`NotFound` for a key the provider does not have."""
+    assert provider.id is not None
+    with ctx.db.read() as session:
+        found = next((key for key in repository.signing_keys(session, provider.id) if key.kid == thumbprint), None)
+    if found is None:
+        raise NotFound(f"Provider '{provider.slug}' has no such key.")
+    return published_jwk(ctx, provider.slug, found)
 
 
 def did_document(ctx: IssuerContext, provider: Provider) -> dict[str, Any]:
@@ -133,7 +137,9 @@ def did_document(ctx: IssuerContext, provider: Provider) -> dict[str, Any]:
             "id": f"{did}#{key.kid}",
             "type": "JsonWebKey",
             "controller": did,
-            "publicKeyJwk": {name: value for name, value in published_jwk(key).items() if name != "iss"},
+            "publicKeyJwk": {
+                name: value for name, value in published_jwk(ctx, provider.slug, key).items() if name != "iss"
+            },
         }
         for key in keys
     ]

@@ -40,6 +40,7 @@ def reissue(
     provider = get_provider(ctx, slug)
     assert provider.id is not None
     ids = [last_segment(reference) for reference in credential_ids] if credential_ids is not None else None
+    kid = last_segment(kid) if kid is not None else None  # the key's URL or its thumbprint
     with ctx.db.read() as session:
         old_records = repository.unrevoked_credentials(session, provider.id, kid=kid, ids=ids)
     done: list[Reissued] = []

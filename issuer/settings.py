@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from zxcvbn import zxcvbn
 
+from credentials.keys import SIGNING_ALGORITHMS
 from issuer.errors import ConfigurationError
 
 PASSPHRASE_MIN_GUESSES_LOG10 = 12
@@ -43,8 +44,9 @@ class IssuerSettings(BaseSettings):
     """Where failed-authentication counters live: ``memory://`` per process, ``redis://host:6379`` when shared."""
     auth_failures_per_minute: int = Field(default=10, ge=1, le=10_000)
     """Failed authentications allowed per client address, and per API-key prefix, in any 60 seconds."""
-    key_algorithm: str = "EdDSA"
-    """Algorithm of newly created provider keys: EdDSA (default) or ES256."""
+    key_algorithm: str = "RS256"
+    """Algorithm of new providers' keys: RS256 (default, Open Badges 3.0's interoperability minimum), ES256 or
+    EdDSA. Each provider keeps its own; ``issuer keys rotate --algorithm`` changes it."""
     jwks_max_age: int = Field(default=300, ge=0)
     """``Cache-Control: max-age`` of the JWKS, profiles and did:web documents (seconds)."""
     key_activation_delay: int | None = Field(default=None, ge=0)
@@ -64,8 +66,8 @@ class IssuerSettings(BaseSettings):
     @field_validator("key_algorithm")
     @classmethod
     def _known_algorithm(cls, value: str) -> str:
-        if value not in ("EdDSA", "ES256"):
-            raise ValueError("must be EdDSA or ES256")
+        if value not in SIGNING_ALGORITHMS:
+            raise ValueError(f"must be one of {', '.join(SIGNING_ALGORITHMS)}")
         return value
 
     @field_validator("status_list_length")

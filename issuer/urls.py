@@ -22,6 +22,10 @@ class Urls:
     def issuer_id(self, slug: str) -> str:
         return f"{self.public_url}/issuers/{slug}"
 
+    def key(self, slug: str, thumbprint: str) -> str:
+        """A signing key's URL, which is also its ``kid``: it serves the one public JWK."""
+        return f"{self.issuer_id(slug)}/keys/{thumbprint}"
+
     def did(self, slug: str) -> str:
         """did:web identifier whose document is served at ``<issuer id>/did.json``."""
         parts = urlsplit(self.public_url)

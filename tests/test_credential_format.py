@@ -139,12 +139,12 @@ def test_header_is_exactly_alg_kid_typ(
     assert re.fullmatch(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", issued["jwt"])
 
 
-def test_kid_is_rfc7638_thumbprint(issuer: TestClient, provider: ProviderFixture) -> None:
+def test_kid_is_the_keys_url_ending_in_its_rfc7638_thumbprint(issuer: TestClient, provider: ProviderFixture) -> None:
     for jwk in jwks_of(issuer):
         required = {name: jwk[name] for name in ("crv", "kty", "x")}
         canonical = json.dumps(required, separators=(",", ":"), sort_keys=True).encode()
         expected = base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()).rstrip(b"=").decode()
-        assert jwk["kid"] == expected
+        assert jwk["kid"] == f"{provider.issuer_id}/keys/{expected}"
 
 
 def test_payload_claims_map_to_credential_fields(
@@ -460,7 +460,7 @@ def test_es256_provider_verifies_with_pyjwt(
 
 
 def test_unknown_key_algorithm_is_refused() -> None:
-    with pytest.raises(ValueError, match="EdDSA or ES256"):
+    with pytest.raises(ValueError, match="RS256, ES256, EdDSA"):
         IssuerSettings(key_algorithm="HS256", key_passphrase=TEST_ONLY_PASSPHRASE)
 
 

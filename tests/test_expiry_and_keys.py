@@ -46,7 +46,8 @@ T0 = datetime(Y, 1, 31, 12, 0, 0, tzinfo=UTC)  # always after the fixtures' keys
 
 
 def kid_of(token: str) -> str:
-    return str(b64u_json(token.split(".")[0])["kid"])
+    """The thumbprint of the key that signed ``token`` (its header names the key by URL)."""
+    return str(b64u_json(token.split(".")[0])["kid"]).rsplit("/", 1)[-1]
 
 
 def assert_valid(report: dict[str, Any]) -> None:
@@ -77,8 +78,11 @@ def person(n: int) -> dict[str, str]:
 
 
 def jwks(issuer: TestClient, provider: ProviderFixture) -> dict[str, dict[str, Any]]:
+    """The provider's published keys by thumbprint (each JWK's ``kid`` is its URL, ending in the thumbprint)."""
     keys = issuer.get("/.well-known/jwks.json").json()["keys"]
-    return {jwk["kid"]: jwk for jwk in keys if jwk.get("iss") == provider.issuer_id}
+    found = {jwk["kid"].rsplit("/", 1)[-1]: jwk for jwk in keys if jwk.get("iss") == provider.issuer_id}
+    assert all(jwk["kid"] == f"{provider.issuer_id}/keys/{thumb}" for thumb, jwk in found.items())
+    return found
 
 
 def key_states(ctx: IssuerContext, slug: str) -> dict[str, str]:

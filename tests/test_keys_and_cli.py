@@ -106,7 +106,7 @@ def test_key_files_are_encrypted_with_bcrypt_kdf_and_0600(
     assert len(files) == len(jwks) == 1
     [path] = files
     [jwk] = jwks
-    assert path.name == f"{jwk['kid']}.pem"
+    assert jwk["kid"] == f"{provider.issuer_id}/keys/{path.stem}", "the file is named by the key's thumbprint"
     assert path.parent.name == provider.slug
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) & 0o077 == 0, "the provider's key folder is private too"
@@ -617,7 +617,7 @@ def test_legacy_pkcs8_key_still_signs_and_reencrypt_rewrites_it(
     with pytest.raises(ValueError):
         serialization.load_ssh_private_key(pem, TEST_ONLY_PASSPHRASE.encode())
     again = serialization.load_ssh_private_key(pem, b"a-new-and-considerably-longer-passphrase-9f3c")
-    raw = (serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    raw = (serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     assert again.public_key().public_bytes(*raw) == key.public_key().public_bytes(*raw)
     assert not list(path.parent.glob(".*.new")), "no staged file left behind"
 

@@ -114,6 +114,8 @@ class KeySet:
 
 
 def _keys_of(keys: Iterable[VerificationKey], issuer_id: str, shared_host: bool) -> dict[str, VerificationKey]:
+    """The issuer's keys by ``kid``, and by RFC 7638 thumbprint too (a credential may name its key either way:
+    issuers that publish keys at URLs signed earlier credentials with the bare thumbprint)."""
     chosen: dict[str, VerificationKey | None] = {}
     for key in keys:
         if key.issuer is None and shared_host:
@@ -122,7 +124,14 @@ def _keys_of(keys: Iterable[VerificationKey], issuer_id: str, shared_host: bool)
             continue
         # A kid published twice is ambiguous: trust neither copy.
         chosen[key.kid] = None if key.kid in chosen else key
-    return {kid: key for kid, key in chosen.items() if key is not None}
+    found = {kid: key for kid, key in chosen.items() if key is not None}
+    by_thumbprint: dict[str, VerificationKey | None] = {}
+    for published in found.values():
+        by_thumbprint[published.thumbprint] = None if published.thumbprint in by_thumbprint else published
+    for print_, alias in by_thumbprint.items():
+        if alias is not None and print_ not in found:
+            found[print_] = alias
+    return found
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from issuer.api.schemas import Health, RevocationStatus
 from issuer.errors import NotFound
 from issuer.i18n import MESSAGES, language
 from issuer.models import Credential
-from issuer.providers import did_document, get_provider, jwks_document, profile_document
+from issuer.providers import did_document, get_provider, jwks_document, key_document, profile_document
 from issuer.qr import qr_png, qr_svg
 from issuer.revocation import revocation_status
 
@@ -97,6 +97,17 @@ def issuer_profile(slug: str, request: Request, ctx: ContextDep) -> Response:
             request, "profile.html", {"profile": profile, "t": MESSAGES[lang], "lang": lang}, headers=VARY
         )
     return cacheable(request, _json(profile), "application/json", ctx.settings.jwks_max_age, VARY)
+
+
+@router.get(
+    "/issuers/{slug}/keys/{thumbprint}",
+    responses={**document("application/jwk+json", description="The key's one public JWK."), **responses(404)},
+    response_class=Response,
+)
+def issuer_key(slug: str, thumbprint: str, request: Request, ctx: ContextDep) -> Response:
+    """A signing key at its own URL, which is the ``kid`` of everything it signs (OB 3.0 §8.2)."""
+    jwk = key_document(ctx, get_provider(ctx, slug), thumbprint)
+    return cacheable(request, _json(jwk), "application/jwk+json", ctx.settings.jwks_max_age)
 
 
 @router.get(
