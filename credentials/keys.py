@@ -65,6 +65,15 @@ def public_jwk(key: PrivateKey | PublicKey, alg: str, **members: str) -> dict[st
     return jwk
 
 
+def algorithm_for(jwk: Mapping[str, Any]) -> str | None:
+    """The one accepted algorithm a JWK's ``kty``/``crv`` fits (``None`` if none does): Ed25519 → EdDSA, P-256 →
+    ES256, RSA → RS256."""
+    for alg, (kty, crv) in _KEY_TYPES.items():
+        if jwk.get("kty") == kty and (crv is None or jwk.get("crv") == crv):
+            return alg
+    return None
+
+
 def thumbprint(jwk: Mapping[str, Any]) -> str:
     """Return the RFC 7638 SHA-256 thumbprint of a public JWK, base64url without padding."""
     kty = jwk.get("kty")
@@ -143,17 +152,20 @@ class VerificationKey:
         return thumbprint(self.jwk)
 
     @classmethod
-    def from_jwk(cls, jwk: Mapping[str, Any]) -> VerificationKey:
-        """Build a key from a published public JWK.
+    def from_jwk(cls, jwk: Mapping[str, Any], kid: str | None = None, issuer: str | None = None) -> VerificationKey:
+        """Build a key from a published public JWK; ``kid`` and ``issuer`` stand in for the JWK's own ``kid``
+        and ``iss`` (a DID document names its keys and their controller outside the JWK).
 
-        Raises :class:`InvalidKey` when the JWK carries private members, lacks ``kid`` or ``alg``, is not
-        for signatures, or its key type, curve or size does not fit its algorithm.
+        A JWK without ``alg`` (RFC 7517 allows it) gets the one algorithm its ``kty``/``crv`` fits, and is bound to
+        it. Raises :class:`InvalidKey` when the JWK carries private members, has no ``kid``, is not for
+        signatures, or its key type, curve or size does not fit its algorithm.
         """
         if not isinstance(jwk, Mapping):
             raise InvalidKey("A JWK must be a JSON object.")
         if _PRIVATE_MEMBERS & set(jwk):
             raise InvalidKey("A published JWK must not contain private key material.")
-        kid, alg = jwk.get("kid"), jwk.get("alg")
+        kid = kid or jwk.get("kid")
+        alg = jwk.get("alg", algorithm_for(jwk))
         if not isinstance(kid, str) or not kid:
             raise InvalidKey("A published JWK must have a kid.")
         if alg not in VERIFY_ALGORITHMS:
@@ -172,7 +184,7 @@ class VerificationKey:
             raise InvalidKey(f"The RSA key '{kid}' is shorter than {MIN_RSA_BITS} bits.", kid=kid)
         if not isinstance(key, ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
             raise InvalidKey(f"The key '{kid}' is not a public key.", kid=kid)
-        issuer = jwk.get("iss")
+        issuer = issuer or jwk.get("iss")
         revoked = jwk.get("revoked")
         compromised_at = None
         if revoked is not None:

@@ -16,7 +16,10 @@ from credentials.errors import ClaimsMismatch, LegacyFormat
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
-CONTEXTS = (VC_CONTEXT, OB_CONTEXT)
+OB_EXTENSIONS_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
+CONTEXTS = (VC_CONTEXT, OB_CONTEXT, OB_EXTENSIONS_CONTEXT)
+"""A credential's ``@context``, in the order of the spec's own examples: the extensions context defines
+``1EdTechJsonSchemaValidator2019`` (the ``credentialSchema`` type), which no other context does."""
 CREDENTIAL_TYPES = ("VerifiableCredential", "OpenBadgeCredential")
 OB_SCHEMA_URL = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
 OB_SCHEMA_TYPE = "1EdTechJsonSchemaValidator2019"
@@ -93,35 +96,57 @@ def _is_numeric_date(value: object) -> bool:
     return isinstance(value, float) and math.isfinite(value)
 
 
+OB_TYPES = frozenset({"OpenBadgeCredential", "AchievementCredential"})
+
+
+def is_open_badge(credential: Mapping[str, Any]) -> bool:
+    """Whether the credential says it is an Open Badges 3.0 credential (by its ``type``)."""
+    types = credential.get("type")
+    types = [types] if isinstance(types, str) else types if isinstance(types, list) else []
+    return any(item in OB_TYPES for item in types)
+
+
 def check_claims(claims: Mapping[str, Any], profile: str) -> None:
     """Check that the JWT claims are well typed and agree with the credential they carry.
 
-    ``profile`` is ``"ob3"`` (``typ: JWT``; ``iss`` and ``nbf`` required) or ``"vc-jose-cose"``.
-    Raises :class:`LegacyFormat` for a VC 1.1 JWT and :class:`ClaimsMismatch` for anything else.
+    ``profile`` is ``"ob3"`` (``typ: JWT`` or no ``typ``: ``iss``, ``nbf`` and ``jti`` required, and ``sub``
+    whenever ``credentialSubject`` has an ``id``) or ``"vc-jose-cose"`` (``typ: vc+jwt``: no ``vc`` or ``vp``
+    claim). A claim without its credential field (``exp`` without ``validUntil``, ``nbf`` without ``validFrom``)
+    is allowed and judged by itself. An Open Badges credential's ``credentialSubject`` must have an ``id`` or an
+    ``identifier``. Raises :class:`LegacyFormat` for a VC 1.1 JWT and :class:`ClaimsMismatch` for anything else.
     """
     if "vc" in claims and "@context" not in claims:
         raise LegacyFormat(
             "This is a VC Data Model 1.1 JWT (the credential sits in a 'vc' claim); "
             "only Open Badges 3.0 on VC Data Model 2.0 is accepted."
         )
+    if profile == "vc-jose-cose":
+        for name in ("vc", "vp"):
+            if name in claims:
+                raise ClaimsMismatch(f"A vc+jwt carries the credential itself, never a '{name}' claim.", claim=name)
     for name in NUMERIC_DATE_CLAIMS:
         if name in claims and not _is_numeric_date(claims[name]):
             raise ClaimsMismatch(f"The claim '{name}' must be a NumericDate (a number).", claim=name)
     for name in ("iss", "jti", "sub"):
         if name in claims and not isinstance(claims[name], str):
             raise ClaimsMismatch(f"The claim '{name}' must be a string.", claim=name)
-    required = ("iss", "nbf") if profile == "ob3" else ()
-    for name in required:
-        if name not in claims:
-            raise ClaimsMismatch(f"The claim '{name}' is required in a VC-JWT.", claim=name)
     try:
         expected = jwt_claims_for(claims)
     except ValueError as exc:
         raise ClaimsMismatch(f"A credential date cannot be read: {exc}.") from exc
+    required = ["iss", "nbf", "jti"] + (["sub"] if "sub" in expected else []) if profile == "ob3" else []
+    for name in required:
+        if name not in claims:
+            raise ClaimsMismatch(f"The claim '{name}' is required in an Open Badges VC-JWT.", claim=name)
     if "iss" not in expected:
         raise ClaimsMismatch("The credential names no issuer id.", claim="iss")
+    subject = claims.get("credentialSubject")
+    if is_open_badge(claims) and isinstance(subject, Mapping) and "id" not in subject and "identifier" not in subject:
+        raise ClaimsMismatch("The credentialSubject has neither an id nor an identifier.", claim="credentialSubject")
     for name in ("iss", "jti", "sub", "nbf", "exp"):
         if name in claims and name not in expected:
+            if name in ("nbf", "exp"):
+                continue  # no validFrom / validUntil: the claim is judged by itself (see validity_window)
             raise ClaimsMismatch(f"The claim '{name}' has no counterpart in the credential.", claim=name)
         if name not in claims:
             # exp must accompany validUntil, or a JWT library would never see the expiry.
@@ -134,13 +159,25 @@ def check_claims(claims: Mapping[str, Any], profile: str) -> None:
 
 
 def validity_window(credential: Mapping[str, Any]) -> tuple[datetime | None, datetime | None]:
-    """Return (validFrom, validUntil) as datetimes; ``None`` where absent. Raises ``ValueError``."""
+    """Return (validFrom, validUntil) as datetimes; ``None`` where absent. Where a field is absent, the JWT claim
+    (``nbf``, ``exp``) stands in for it. Raises ``ValueError``."""
     valid_from = credential.get("validFrom")
     valid_until = credential.get("validUntil")
     return (
-        parse_datetime(valid_from) if valid_from is not None else None,
-        parse_datetime(valid_until) if valid_until is not None else None,
+        parse_datetime(valid_from) if valid_from is not None else _numeric(credential.get("nbf")),
+        parse_datetime(valid_until) if valid_until is not None else _numeric(credential.get("exp")),
     )
+
+
+def _numeric(value: object) -> datetime | None:
+    """A NumericDate as a datetime; one beyond the years datetime holds is clamped to its first or last moment."""
+    if not _is_numeric_date(value):
+        return None
+    assert isinstance(value, int | float)
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, ValueError, OSError):
+        return datetime.max.replace(tzinfo=UTC) if value > 0 else datetime.min.replace(tzinfo=UTC)
 
 
 def learner_name(credential: Mapping[str, Any]) -> str | None:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from verifier.remote import origin
+from verifier.remote import origin, site_of
 
 _ID = re.compile(r"(?!\.{1,2}$)[A-Za-z0-9._~-]{1,128}")  # not "." or "..", which a client resolves away
 
@@ -22,7 +22,7 @@ def credential_bases(issuer_ids: Iterable[str]) -> set[str]:
     """``scheme://host[:port][/path]`` under which each issuer's credentials live."""
     bases = set()
     for issuer_id in issuer_ids:
-        site = origin(issuer_id)
+        site = site_of(issuer_id)
         if site is None:
             continue
         path = urlsplit(issuer_id).path

@@ -9,14 +9,15 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from credentials.jose import MAX_TOKEN_BYTES
 from verifier.api import get_verifier, run
 from verifier.http_errors import json_errors_of_a_page
 from verifier.i18n import CHECK_NAMES, TEXT, check_message, language
 from verifier.report import Report
 
-MAX_FIELD_CHARS = 64 * 1024
-"""The most of a pasted value (or uploaded file) that is looked at; a credential is at most 16 KiB."""
-MAX_UPLOAD_BYTES = 256 * 1024
+MAX_FIELD_CHARS = 2 * MAX_TOKEN_BYTES
+"""The most of a pasted value (or uploaded file) that is looked at: a token, or an envelope holding one."""
+MAX_UPLOAD_BYTES = 512 * 1024
 """Largest body of the page's form (a pasted token or an uploaded file)."""
 
 router = APIRouter()

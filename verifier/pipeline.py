@@ -13,13 +13,21 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from credentials.errors import ClaimsMismatch, CredentialError, LegacyFormat, MalformedToken, SchemaInvalid
+from credentials.errors import (
+    ClaimsMismatch,
+    CredentialError,
+    InvalidKey,
+    LegacyFormat,
+    MalformedToken,
+    SchemaInvalid,
+)
 from credentials.jose import MAX_TOKEN_BYTES, UnverifiedJWS, parse_compact, verify_signature
+from credentials.keys import VerificationKey, thumbprint
 from credentials.ob3 import check_claims, issuer_id, summarize, validity_window
 from credentials.schema import validate_credential
 from credentials.status_list import StatusListError
 from verifier.links import credential_link_problem
-from verifier.remote import Fetcher, FetchError, origin
+from verifier.remote import Fetcher, FetchError, origin, site_of
 from verifier.report import Report
 from verifier.status import StatusChecker
 from verifier.trust import KeyResolver, KeysUnavailable, TrustList
@@ -162,11 +170,26 @@ class Verifier:
         if found.stale:
             stale = " (its last known keys: the issuer cannot be reached now)"
             report.keys_stale = True
-        if jws.kid is not None:
-            key = keys.get(jws.kid)
-            if key is None:
+        embedded = jws.unverified_header.get("jwk")
+        named: VerificationKey | None = None
+        if isinstance(embedded, dict):
+            # Only ever a pointer to one of the issuer's own keys: the key used is the published one.
+            try:
+                named = keys.get(thumbprint(embedded))
+            except InvalidKey:
+                named = None
+            if named is None or (jws.kid is not None and keys.get(jws.kid) is not named):
+                report.failed(
+                    "key", "unknown_key", "The key embedded in the header (jwk) is not one the issuer publishes."
+                )
+                return False
+        elif jws.kid is not None:
+            named = keys.get(jws.kid)
+            if named is None:
                 report.failed("key", "unknown_key", "The issuer publishes no key with this key id (kid).")
                 return False
+        if named is not None:
+            key = named
             if key.alg != jws.alg:
                 report.failed(
                     "key", "unsupported_algorithm", f"The key signs with {key.alg}, but the token says {jws.alg}."
@@ -174,7 +197,8 @@ class Verifier:
                 return False
             candidates = [key]
         else:
-            candidates = [key for key in keys.values() if key.alg == jws.alg]
+            # The same key may be listed under several names (kid, thumbprint): try each once.
+            candidates = list({id(key): key for key in keys.values() if key.alg == jws.alg}.values())
             if not candidates:
                 report.failed("key", "unknown_key", f"The token names no key and the issuer has no {jws.alg} key.")
                 return False
@@ -267,7 +291,7 @@ class Verifier:
 
     async def _revocation_detail(self, credential_id: object, issuer: str) -> dict[str, str]:
         """Date and reason from the issuer's public record of the credential; best effort, never required."""
-        if not isinstance(credential_id, str) or origin(credential_id) != origin(issuer):
+        if not isinstance(credential_id, str) or origin(credential_id) != site_of(issuer):
             return {}
         try:
             fetched = await self._fetcher.get(f"{credential_id}/status", "application/json", 16 * 1024)

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from verifier import did_web
 from verifier.network import RefusedAddress
 
 
@@ -52,6 +53,14 @@ def origin(url: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.netloc or "@" in parts.netloc:
         return None
     return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def site_of(issuer_id: str) -> str | None:
+    """The site an issuer's documents live on: the origin of an http(s) issuer id, ``https://host`` of a did:web
+    DID; ``None`` for anything else."""
+    if issuer_id.startswith(did_web.PREFIX):
+        return did_web.site(issuer_id)
+    return origin(issuer_id)
 
 
 def max_age(cache_control: str) -> int | None:

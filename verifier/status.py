@@ -19,7 +19,7 @@ from credentials.jose import parse_compact, verify_signature
 from credentials.ob3 import check_claims, issuer_id, validity_window
 from credentials.status_list import StatusListError
 from verifier.refresh import Entry, RefreshingCache, Unavailable
-from verifier.remote import Fetcher, FetchError, origin
+from verifier.remote import Fetcher, FetchError, origin, site_of
 from verifier.trust import FAILURE_TTL, MAX_STALE_SECONDS, STALE_WAIT, KeyResolver, KeysUnavailable
 
 LIST_MAX_BYTES = 512 * 1024
@@ -87,7 +87,7 @@ class StatusChecker:
         if not isinstance(raw_index, str) or not (raw_index.isascii() and raw_index.isdecimal()) or len(raw_index) > 12:
             raise StatusListError("The statusListIndex is not a decimal number.", "STATUS_RANGE_ERROR")
         url = entry.get("statusListCredential")
-        if not isinstance(url, str) or origin(url) is None or origin(url) != origin(issuer):
+        if not isinstance(url, str) or origin(url) is None or origin(url) != site_of(issuer):
             # Only the issuer's own site may say whether its credential stands (and nothing else is contacted).
             raise StatusListError("The status list is not on the issuer's own site; it was not fetched.")
         try:

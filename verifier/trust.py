@@ -11,12 +11,14 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from credentials.errors import InvalidKey
 from credentials.keys import VerificationKey
+from verifier import did_web
 from verifier.refresh import Entry, RefreshingCache, Unavailable
 from verifier.registry import Registry, RegistryUnavailable
-from verifier.remote import Fetcher, FetchError, origin
+from verifier.remote import Fetched, Fetcher, FetchError, origin, site_of
 
 JWKS_MAX_BYTES = 256 * 1024
 MAX_STALE_SECONDS = 24 * 3600
@@ -87,7 +89,7 @@ class TrustList:
 
     async def origins(self) -> set[str]:
         """Sites of trusted issuers: the only hosts the verifier ever contacts for credentials."""
-        return {found for issuer_id in await self.all_issuer_ids() if (found := origin(issuer_id))}
+        return {found for issuer_id in await self.all_issuer_ids() if (found := site_of(issuer_id))}
 
     def shares_origin(self, issuer_id: str) -> bool:
         """Whether another known issuer lives on the same host (then keys must name their issuer in ``iss``)."""
@@ -101,15 +103,20 @@ class TrustList:
 
 @dataclass
 class KeySet:
-    """One fetched JWKS: every usable key in it, and (worked out once per issuer) which of them count for whom."""
+    """One fetched JWKS or DID document: every usable key in it, and (worked out once per issuer) which of them
+    count for whom; ``aliases`` are further names a DID document gives its keys."""
 
     keys: tuple[VerificationKey, ...]
+    aliases: dict[str, VerificationKey] = field(default_factory=dict)
     _by_issuer: dict[str, dict[str, VerificationKey]] = field(default_factory=dict)
 
     def for_issuer(self, issuer_id: str, shared_host: Callable[[], bool]) -> dict[str, VerificationKey]:
         found = self._by_issuer.get(issuer_id)
         if found is None:
-            found = self._by_issuer[issuer_id] = _keys_of(self.keys, issuer_id, shared_host())
+            found = _keys_of(self.keys, issuer_id, shared_host())
+            for name, key in self.aliases.items():
+                found.setdefault(name, key)
+            self._by_issuer[issuer_id] = found
         return found
 
 
@@ -142,9 +149,17 @@ class IssuerKeys:
 
 
 class KeyResolver:
-    """Keys of trusted issuers, fetched from each issuer's JWKS (one fetch per URL at a time), cached for at most
-    ``ttl`` seconds (less if the issuer says so), fetched again on an unknown ``kid`` at most every
-    ``refresh_interval`` seconds, and served stale for up to a day while the issuer cannot be reached."""
+    """Keys of trusted issuers, from wherever the standard lets them be found:
+
+    - the JWKS at ``{issuer's site}/.well-known/jwks.json``;
+    - a ``kid`` that is a URL on the issuer's own site, dereferenced to one JWK, which counts only if its ``iss``
+      names the issuer or the issuer's JWKS lists the same key (by RFC 7638 thumbprint);
+    - the DID document of a did:web issuer (its ``assertionMethod`` keys).
+
+    Each document is fetched once at a time per URL, cached for at most ``ttl`` seconds (less if the issuer says
+    so), fetched again on an unknown ``kid`` at most every ``refresh_interval`` seconds, and served stale for up
+    to a day while the issuer cannot be reached.
+    """
 
     def __init__(
         self,
@@ -162,27 +177,29 @@ class KeyResolver:
         self._ttl = ttl
         self._refresh_interval = refresh_interval
         self._clock = clock
-        self._cache: RefreshingCache[KeySet] = RefreshingCache(
-            self._load,
-            deadline=fetcher.deadline,
-            failure_ttl=failure_ttl,
-            stale_wait=stale_wait,
-            max_stale=MAX_STALE_SECONDS,
-            clock=clock,
-        )
+        options: dict[str, Any] = {
+            "deadline": fetcher.deadline,
+            "failure_ttl": failure_ttl,
+            "stale_wait": stale_wait,
+            "max_stale": MAX_STALE_SECONDS,
+            "clock": clock,
+        }
+        self._cache: RefreshingCache[KeySet] = RefreshingCache(self._load, **options)
+        self._dids: RefreshingCache[KeySet] = RefreshingCache(self._load_did, **options)
+        self._single: RefreshingCache[VerificationKey] = RefreshingCache(self._load_one, **options)
 
     def jwks_url(self, issuer_id: str) -> str | None:
         found = origin(issuer_id)
         return f"{found}/.well-known/jwks.json" if found else None
 
     async def lookup(self, issuer_id: str, kid: str | None) -> IssuerKeys:
-        """The issuer's keys by ``kid``: fetched when the cache is cold, expired, or lacks ``kid``.
-
-        Raises :class:`KeysUnavailable` when no usable copy, fresh or stale, can be had.
-        """
+        """The issuer's keys by ``kid`` (and by thumbprint): fetched when the cache is cold, expired, or lacks
+        ``kid``. Raises :class:`KeysUnavailable` when no usable copy, fresh or stale, can be had."""
+        if issuer_id.startswith(did_web.PREFIX):
+            return await self._from_did(issuer_id, kid)
         url = self.jwks_url(issuer_id)
         if url is None:
-            raise KeysUnavailable(f"The issuer id {issuer_id[:200]} is not an http(s) URL; its keys cannot be found.")
+            raise KeysUnavailable(f"The issuer id {issuer_id[:200]} is not an http(s) URL or a did:web DID.")
 
         def shared() -> bool:
             return self._trust.shares_origin(issuer_id)
@@ -192,11 +209,24 @@ class KeyResolver:
                 return True
             return self._clock() - entry.fetched_at < self._refresh_interval
 
+        found: IssuerKeys | None = None
+        unavailable: KeysUnavailable | None = None
         try:
             answer = await self._cache.get(url, holds_kid)
+            found = IssuerKeys(answer.value.for_issuer(issuer_id, shared), answer.stale)
         except Unavailable as exc:
-            raise KeysUnavailable(exc.reason) from exc
-        return IssuerKeys(answer.value.for_issuer(issuer_id, shared), answer.stale)
+            unavailable = KeysUnavailable(exc.reason)
+        if kid is not None and (found is None or kid not in found.keys) and origin(kid) == origin(issuer_id):
+            key = await self._key_at(kid, issuer_id, found)
+            if key is not None:
+                keys = dict(found.keys) if found is not None else {}
+                keys[kid] = key
+                keys.setdefault(key.thumbprint, key)
+                return IssuerKeys(keys, found.stale if found is not None else False)
+        if found is None:
+            assert unavailable is not None
+            raise unavailable
+        return found
 
     async def keys_for(self, issuer_id: str, kid: str | None) -> dict[str, VerificationKey]:
         """Like :meth:`lookup`, but only a fresh copy will do. Raises :class:`KeysUnavailable`."""
@@ -205,14 +235,36 @@ class KeyResolver:
             raise KeysUnavailable("The issuer's keys could not be refreshed.")
         return found.keys
 
-    async def _load(self, url: str, _previous: Entry[KeySet] | None) -> tuple[KeySet, float]:
+    async def _key_at(self, kid: str, issuer_id: str, published: IssuerKeys | None) -> VerificationKey | None:
+        """The JWK a ``kid`` URL serves, if it is confirmed to be the issuer's; ``None`` otherwise."""
         try:
-            fetched = await self._fetcher.get(url, "application/jwk-set+json, application/json", JWKS_MAX_BYTES)
-            document = json.loads(fetched.body)
-        except FetchError as exc:
-            raise Unavailable(exc.message) from exc
-        except ValueError as exc:
-            raise Unavailable("The issuer's key set is not JSON.") from exc
+            key = (await self._single.get(kid)).value
+        except Unavailable:
+            return None
+        if key.issuer == issuer_id:
+            return key
+        if key.issuer is None and published is not None and key.thumbprint in published.keys:
+            return published.keys[key.thumbprint]
+        return None
+
+    async def _from_did(self, did: str, kid: str | None) -> IssuerKeys:
+        url = did_web.document_url(did)
+        if url is None:
+            raise KeysUnavailable(f"The issuer id {did[:200]} is not a did:web DID this verifier can resolve.")
+
+        def holds_kid(entry: Entry[KeySet]) -> bool:
+            if kid is None or kid in entry.value.for_issuer(did, lambda: False):
+                return True
+            return self._clock() - entry.fetched_at < self._refresh_interval
+
+        try:
+            answer = await self._dids.get(url, holds_kid)
+        except Unavailable as exc:
+            raise KeysUnavailable(exc.reason) from exc
+        return IssuerKeys(answer.value.for_issuer(did, lambda: False), answer.stale)
+
+    async def _load(self, url: str, _previous: Entry[KeySet] | None) -> tuple[KeySet, float]:
+        fetched, document = await self._get_json(url, "application/jwk-set+json, application/json", "key set")
         if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
             raise Unavailable("The issuer's key set is not a JWK Set.")
         keys = []
@@ -221,8 +273,40 @@ class KeyResolver:
                 keys.append(VerificationKey.from_jwk(jwk))
             except InvalidKey:
                 continue  # an unusable key is simply not a key this verifier trusts
-        ttl = self._ttl if fetched.max_age is None else min(self._ttl, fetched.max_age)
-        return KeySet(tuple(keys)), ttl
+        return KeySet(tuple(keys)), self._lifetime(fetched)
+
+    async def _load_did(self, url: str, _previous: Entry[KeySet] | None) -> tuple[KeySet, float]:
+        fetched, document = await self._get_json(url, "application/did+json, application/json", "DID document")
+        did = document.get("id") if isinstance(document, dict) else None
+        if not isinstance(did, str) or did_web.document_url(did) != url:
+            raise Unavailable("The DID document is not the issuer's own.")
+        keys: list[VerificationKey] = []
+        aliases: dict[str, VerificationKey] = {}
+        for names, key in did_web.keys_of(did, document):
+            keys.append(key)
+            for name in names:
+                aliases.setdefault(name, key)
+        return KeySet(tuple(keys), aliases=aliases), self._lifetime(fetched)
+
+    async def _load_one(self, url: str, _previous: Entry[VerificationKey] | None) -> tuple[VerificationKey, float]:
+        fetched, jwk = await self._get_json(url, "application/jwk+json, application/json", "key")
+        try:
+            return VerificationKey.from_jwk(jwk, kid=url), self._lifetime(fetched)
+        except InvalidKey as exc:
+            raise Unavailable(f"The key at its kid URL cannot be used: {exc.message}") from exc
+
+    async def _get_json(self, url: str, accept: str, what: str) -> tuple[Fetched, Any]:
+        try:
+            fetched = await self._fetcher.get(url, accept, JWKS_MAX_BYTES)
+            return fetched, json.loads(fetched.body)
+        except FetchError as exc:
+            raise Unavailable(exc.message) from exc
+        except ValueError as exc:
+            raise Unavailable(f"The issuer's {what} is not JSON.") from exc
+
+    def _lifetime(self, fetched: Fetched) -> float:
+        return self._ttl if fetched.max_age is None else min(self._ttl, fetched.max_age)
 
     async def aclose(self) -> None:
-        await self._cache.aclose()
+        for cache in (self._cache, self._dids, self._single):
+            await cache.aclose()
