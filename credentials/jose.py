@@ -180,9 +180,20 @@ def serialize_json(value: Mapping[str, Any]) -> bytes:
     return strict_json.dumps(value)
 
 
-def encode_compact(claims: Mapping[str, Any], signer: Signer, typ: str = "JWT") -> str:
-    """Sign ``claims`` and return a compact JWS whose header holds exactly ``alg``, ``kid`` and ``typ``."""
-    header = {"alg": signer.alg, "kid": signer.kid, "typ": typ}
-    signing_input = b64url_encode(serialize_json(header)) + "." + b64url_encode(serialize_json(claims))
+def encode_compact(claims: Mapping[str, Any], signer: Signer, profile: Profile = "ob3") -> str:
+    """Sign ``claims`` and return a compact JWS.
+
+    ``profile`` ``"ob3"``: header exactly ``alg``, ``kid``, ``typ: JWT``; the payload as UTF-8 JSON.
+    ``"vc-jose-cose"``: header ``alg``, ``kid``, ``typ: vc+jwt``, ``cty: vc``; the payload as pure-ASCII JSON
+    whose base64url has no ``-`` or ``_`` (:func:`credentials.strict_json.dumps_base64_plain`), so that even a
+    reader using plain base64 decodes it.
+    """
+    header: dict[str, Any] = {"alg": signer.alg, "kid": signer.kid, "typ": "JWT"}
+    if profile == "vc-jose-cose":
+        header.update(typ="vc+jwt", cty="vc")
+        payload = strict_json.dumps_base64_plain(claims)
+    else:
+        payload = serialize_json(claims)
+    signing_input = b64url_encode(serialize_json(header)) + "." + b64url_encode(payload)
     signature = signer.sign(signing_input.encode("ascii"))
     return signing_input + "." + b64url_encode(signature)

@@ -99,11 +99,37 @@ def _is_numeric_date(value: object) -> bool:
 OB_TYPES = frozenset({"OpenBadgeCredential", "AchievementCredential"})
 
 
+OB_CONTEXT_SHAPE = re.compile(r"https://purl\.imsglobal\.org/spec/ob/v3p0/context(-3\.\d\.\d)*\.json")
+KNOWN_OB_CONTEXTS = frozenset(
+    {
+        "https://purl.imsglobal.org/spec/ob/v3p0/context.json",
+        *(f"https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.{patch}.json" for patch in range(4)),
+    }
+)
+"""The Open Badges 3.0 context versions this package knows (3.0.0 to 3.0.3, and the unversioned alias). The
+official schema's pattern admits any ``context-3.x.y.json``; a version published after this code cannot be
+checked by it, so a verifier must not call such a credential valid."""
+
+
+def unknown_ob_context(credential: Mapping[str, Any]) -> str | None:
+    """The credential's Open Badges context URL if it is shaped like one but is not a version known here."""
+    contexts = credential.get("@context")
+    for context in contexts if isinstance(contexts, list) else []:
+        if isinstance(context, str) and OB_CONTEXT_SHAPE.fullmatch(context) and context not in KNOWN_OB_CONTEXTS:
+            return context
+    return None
+
+
 def is_open_badge(credential: Mapping[str, Any]) -> bool:
-    """Whether the credential says it is an Open Badges 3.0 credential (by its ``type``)."""
+    """Whether the credential says it is an Open Badges 3.0 credential, by its ``type`` or by naming an Open
+    Badges context: either way it is held to the Open Badges rules and schema."""
     types = credential.get("type")
     types = [types] if isinstance(types, str) else types if isinstance(types, list) else []
-    return any(item in OB_TYPES for item in types)
+    contexts = credential.get("@context")
+    contexts = contexts if isinstance(contexts, list) else [contexts]
+    return any(item in OB_TYPES for item in types) or any(
+        isinstance(context, str) and OB_CONTEXT_SHAPE.fullmatch(context) for context in contexts
+    )
 
 
 def check_claims(claims: Mapping[str, Any], profile: str) -> None:

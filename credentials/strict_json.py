@@ -134,6 +134,19 @@ def first_unrepresentable(value: Any) -> str | None:
     return None
 
 
+def dumps_base64_plain(value: Any) -> bytes:
+    r"""Compact, pure-ASCII JSON whose base64 needs no ``+`` or ``/`` (so its base64url no ``-`` or ``_``).
+
+    In ASCII text only ``>``, ``?``, ``~`` and DEL can produce those characters (at every third byte); outside
+    strings JSON never holds them, and inside strings they are written as ``\u`` escapes, which mean the same.
+    Raises ``ValueError`` for NaN or infinity.
+    """
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    for char in ">?~\x7f":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return text.encode("ascii")
+
+
 def dumps(value: Any) -> bytes:
     """Compact UTF-8 JSON, as signed into a JWS. Raises ``ValueError`` for NaN or infinity rather than writing
     ``NaN`` or ``Infinity``, which no JSON reader accepts."""

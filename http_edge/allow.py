@@ -42,8 +42,12 @@ def error_headers(request: Request, exc: HTTPException) -> dict[str, str]:
 
 def allowed_methods(app: FastAPI, path: str) -> str | None:
     """``GET, POST`` for ``path``, from the OpenAPI document; ``None`` when the document has no such path."""
-    methods: set[str] = set()
+    exact: set[str] = set()
+    templated: set[str] = set()
     for pattern, listed in _patterns(app):
         if pattern.match(path):
-            methods.update(listed)
+            (templated if "[^/]+" in pattern.pattern else exact).update(listed)
+    # A path the document names as it is (/credentials/issue) is that path, not an instance of a template
+    # (/credentials/{credential_id}) that happens to match it.
+    methods = exact or templated
     return ", ".join(sorted(methods)) if methods else None

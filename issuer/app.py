@@ -17,7 +17,7 @@ from http_edge.body_limit import BodyLimit
 from http_edge.docs import add_docs
 from http_edge.headers import SecurityHeaders
 from issuer import errors
-from issuer.api import error_responses, public, v1
+from issuer.api import error_responses, public, v1, vc
 from issuer.api.gate import AuthenticateFirst
 from issuer.context import IssuerContext
 from issuer.db import UNAVAILABLE
@@ -57,6 +57,7 @@ def create_app(settings: IssuerSettings | None = None, context: IssuerContext | 
         app.add_exception_handler(unavailable, error_responses.database_unavailable)
     app.add_exception_handler(Exception, error_responses.unexpected)
     app.include_router(v1.router)
+    app.include_router(vc.router)
     app.include_router(public.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     add_docs(app)
@@ -64,7 +65,7 @@ def create_app(settings: IssuerSettings | None = None, context: IssuerContext | 
     # Added last = runs first: the log sees every answer, the headers go on every answer, an oversized body is
     # refused by its length, and the gate answers before anything reads a body.
     app.add_middleware(AuthenticateFirst, context=ctx, throttle=throttle)
-    app.add_middleware(BodyLimit, default=MAX_BODY_BYTES)
+    app.add_middleware(BodyLimit, default=MAX_BODY_BYTES, routes={("POST", vc.ISSUE_PATH): vc.MAX_ISSUE_BODY})
     app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)
     return app

@@ -50,6 +50,12 @@ class IdempotencyConflict(IssuerError):
     code = "idempotency_key_reused"
 
 
+class RefusedCredential(IssuerError):
+    """A credential posted to be signed that cannot be (VC-API: "invalid input"); ``fields`` names the part."""
+
+    code = "invalid_credential"
+
+
 class AlreadyExists(IssuerError):
     code = "already_exists"
 

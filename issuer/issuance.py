@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from credentials.errors import CredentialError, SchemaInvalid
 from credentials.hashing import hash_email, hmac_sha256, sha256, sha256_hex
-from credentials.jose import MAX_TOKEN_BYTES, encode_compact, parse_compact
+from credentials.jose import MAX_TOKEN_BYTES, Profile, encode_compact, parse_compact
 from credentials.ob3 import (
     CONTEXTS,
     CREDENTIAL_TYPES,
@@ -31,11 +31,13 @@ from credentials.ob3 import (
     OB_SCHEMA_URL,
     check_claims,
     format_datetime,
+    is_open_badge,
     jwt_claims_for,
     parse_datetime,
 )
 from credentials.schema import validate_credential
 from credentials.strict_json import first_unrepresentable
+from credentials.vcdm import check_data_model
 from issuer import audit, repository, status_lists
 from issuer.api_keys import Principal
 from issuer.context import IssuerContext
@@ -112,7 +114,8 @@ class Draft:
 
     credential_id: str
     document: dict[str, Any]
-    achievement_id: str
+    achievement_id: str | None
+    """The achievement it was issued from; ``None`` for a credential posted whole (``/credentials/issue``)."""
     recipient_key: str
 
 
@@ -122,7 +125,7 @@ class StoredCredential:
 
     id: str
     provider_id: int
-    achievement_id: str
+    achievement_id: str | None
     kid: str
     jwt: str
     recipient_key: str
@@ -382,11 +385,14 @@ def sign_and_store(
     drafts: Sequence[Draft],
     now: datetime,
     actor: str,
+    profile: Profile = "ob3",
 ) -> list[StoredCredential]:
     """Give each draft a status-list index, its JWT claims and a signature; store it with its audit entry.
 
-    Runs inside the provider's serialized write transaction; raises :class:`InvalidInput` (naming the row) if a
-    credential would not match the OB 3.0 schema, which rolls the whole batch back.
+    ``profile`` ``"ob3"`` signs Open Badges VC-JWTs (``typ: JWT``, with the registered claims beside the
+    credential); ``"vc-jose-cose"`` signs the credential alone as ``typ: vc+jwt``. Runs inside the provider's
+    serialized write transaction; raises :class:`InvalidInput` (naming the row) if a credential would not match
+    the Open Badges schema (or, for any other credential, the VC 2.0 data model), which rolls the batch back.
     """
     assert provider.id is not None
     kid, signer = ctx.signer_for(session, provider, now)
@@ -395,15 +401,17 @@ def sign_and_store(
     for row, (draft, (listed, index)) in enumerate(zip(drafts, slots, strict=True)):
         document = dict(draft.document)
         document["credentialStatus"] = status_lists.status_entry(ctx, provider.slug, listed.number, index)
-        document.update(jwt_claims_for(document))
+        if profile == "ob3":
+            document.update(jwt_claims_for(document))
         prefix = "" if len(drafts) == 1 else f"rows[{row}]"
         try:
-            validate_credential(document)
-            token = encode_compact(document, signer)  # strict JSON: a NaN or an infinity raises ValueError
+            if is_open_badge(document):
+                validate_credential(document)
+            else:
+                check_data_model(document)
+            token = encode_compact(document, signer, profile)  # strict JSON: a NaN or infinity raises ValueError
         except SchemaInvalid as exc:
-            raise InvalidInput(
-                "The credential would not match the Open Badges 3.0 schema.", fields=schema_fields(exc.errors, prefix)
-            ) from exc
+            raise InvalidInput(exc.message, fields=schema_fields(exc.errors, prefix)) from exc
         except ValueError as exc:
             raise _unrepresentable(document, prefix) from exc
         if len(token) > MAX_TOKEN_BYTES:

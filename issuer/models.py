@@ -134,7 +134,8 @@ class Credential(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=36)
     provider_id: int = Field(foreign_key="provider.id", index=True)
-    achievement_id: str = Field(foreign_key="achievement.id", index=True)
+    achievement_id: str | None = Field(default=None, foreign_key="achievement.id", index=True)
+    """The achievement it was issued from; ``None`` for a credential posted whole through ``/credentials/issue``."""
     kid: str = Field(max_length=100)
     jwt: str = Field(sa_column=Column(Text, nullable=False))
     recipient_key: str = Field(max_length=64)

@@ -10,10 +10,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from credentials.jose import parse_compact
 from credentials.ob3 import NUMERIC_DATE_CLAIMS
 from issuer import audit, repository, status_lists
 from issuer.context import IssuerContext
-from issuer.issuance import Draft, sign_and_store
+from issuer.issuance import Draft, StoredCredential, sign_and_store
 from issuer.models import Credential, Provider
 from issuer.providers import get_provider
 from issuer.urls import last_segment
@@ -59,8 +60,18 @@ def _reissue_batch(ctx: IssuerContext, provider: Provider, batch: list[Credentia
         new_id = str(uuid.uuid4())
         document["id"] = ctx.urls.credential(new_id)
         drafts.append(Draft(new_id, document, record.achievement_id, record.recipient_key))
+    # Each copy is signed the way the original was: an Open Badges VC-JWT, or a vc+jwt posted through the VC-API.
+    profiles = [parse_compact(record.jwt).profile for record in batch]
     with ctx.db.write(serialize_on=provider.id) as session:
-        new_records = sign_and_store(ctx, session, provider, drafts, now, actor)
+        new_records: list[StoredCredential] = [None] * len(batch)  # type: ignore[list-item]
+        for profile in ("ob3", "vc-jose-cose"):
+            rows = [row for row, used in enumerate(profiles) if used == profile]
+            if rows:
+                signed = sign_and_store(
+                    ctx, session, provider, [drafts[row] for row in rows], now, actor, profile=profile
+                )
+                for row, copy in zip(rows, signed, strict=True):
+                    new_records[row] = copy
         _, signer = ctx.signer_for(session, provider, now)
         lists = set()
         for old, new in zip(batch, new_records, strict=True):

@@ -878,7 +878,7 @@ GARBAGE: list[tuple[str, dict[str, Any], int, str | None]] = [
     ("number", {"json": {"credential": 5}}, 422, None),
     ("null", {"json": {"credential": None}}, 422, None),
     ("list", {"json": {"credential": ["e30.e30.e30"]}}, 422, None),
-    ("object", {"json": {"credential": {"jwt": "e30.e30.e30"}}}, 422, None),
+    ("object", {"json": {"credential": {"jwt": "e30.e30.e30"}}}, INVALID, "malformed"),  # not an envelope
     ("no-field", {"json": {}}, 422, None),
     ("other-field", {"json": {"jwt": "e30.e30.e30"}}, 422, None),
     ("json-array", {"json": ["e30.e30.e30"]}, 422, None),

@@ -94,8 +94,16 @@ issuer_schema = schemathesis.openapi.from_asgi(
     config=contract(
         auth={"openapi": {"HTTPBearer": {"bearer": API_KEY}}},
         operations=[
-            {"include-path": path, "include-method": "POST", "checks": RULES_BEYOND_THE_SCHEMA}
-            for path in ("/api/v1/achievements", "/api/v1/credentials")
+            *(
+                {"include-name": f"POST {path}", "checks": RULES_BEYOND_THE_SCHEMA}
+                for path in ("/api/v1/achievements", "/api/v1/credentials")
+            ),
+            # A posted credential whose issuer is not the caller's, or that breaks the data model, is "invalid
+            # input" to the VC-API: 400.
+            {
+                "include-name": "POST /credentials/issue",
+                "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "422"]}},
+            },
         ],
     ),
 )

@@ -253,7 +253,7 @@ def test_parse_compact_returns_unverified_parts(ed_signer: PrivateKeySigner) -> 
     assert jws.signing_input == token.rsplit(".", 1)[0].encode()
     assert len(jws.signature) == 64
     assert (jws.alg, jws.kid, jws.profile) == ("EdDSA", ed_signer.kid, "ob3")
-    assert parse_compact(encode_compact(claims, ed_signer, typ="vc+jwt")).profile == "vc-jose-cose"
+    assert parse_compact(encode_compact(claims, ed_signer, profile="vc-jose-cose")).profile == "vc-jose-cose"
 
 
 def test_parse_compact_length_limit() -> None:

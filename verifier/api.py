@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from verifier.envelope import MalformedEnvelope, token_of, unwrap_envelope
 from verifier.http_errors import InvalidInput, MalformedRequest, responses
 from verifier.pipeline import Verifier
 from verifier.report import Report
@@ -40,10 +42,22 @@ def is_link(value: str) -> bool:
     return value.startswith(("http://", "https://"))
 
 
-async def run(verifier: Verifier, value: str) -> Report:
-    """Verify a compact JWS, or the credential behind a link."""
-    value = value.strip()
-    return await (verifier.verify_reference(value) if is_link(value) else verifier.verify(value))
+async def run(verifier: Verifier, value: str | Mapping[str, Any]) -> Report:
+    """Verify a compact JWS, an EnvelopedVerifiableCredential (its JSON, its text or its data: URL), or the
+    credential behind a link."""
+    try:
+        if isinstance(value, Mapping):
+            token = unwrap_envelope(value)
+        else:
+            value = value.strip()
+            if is_link(value):
+                return await verifier.verify_reference(value)
+            token = token_of(value)
+    except MalformedEnvelope as exc:
+        report = Report()
+        report.failed("format", "malformed", str(exc))
+        return report.skip_rest()
+    return await verifier.verify(token)
 
 
 @router.get("/healthz")
@@ -64,7 +78,14 @@ def healthz() -> dict[str, str]:
                 "application/json": {
                     "schema": {
                         "type": "object",
-                        "properties": {"credential": {"type": "string"}},
+                        "properties": {
+                            "credential": {
+                                "oneOf": [
+                                    {"type": "string", "description": "A compact VC-JWT, a link, or a data: URL."},
+                                    {"type": "object", "description": "An EnvelopedVerifiableCredential."},
+                                ]
+                            }
+                        },
                         "required": ["credential"],
                     }
                 },
@@ -90,7 +111,7 @@ async def verify_api(request: Request) -> JSONResponse:
         except (ValueError, RecursionError) as exc:
             raise MalformedRequest('Send JSON {"credential": "<JWT>"} or a bare token as text/plain.') from exc
         value = document.get("credential") if isinstance(document, dict) else None
-        if not isinstance(value, str):
-            raise InvalidInput("The field 'credential' must be a string holding the JWT or a link.")
+        if not isinstance(value, str | dict):
+            raise InvalidInput("The field 'credential' must hold the JWT, a link, or an EnvelopedVerifiableCredential.")
     report = await run(get_verifier(request), value)
     return JSONResponse(report.as_dict())

@@ -18,7 +18,7 @@ from http_edge.access_log import AccessLog
 from http_edge.body_limit import BodyLimit
 from http_edge.docs import add_docs
 from http_edge.headers import SecurityHeaders
-from verifier import api, http_errors, pages
+from verifier import api, http_errors, pages, vc_api
 from verifier.network import AddressPolicy, guarded_transport
 from verifier.pipeline import Verifier
 from verifier.registry import Registry, load_registry_key
@@ -99,6 +99,7 @@ def create_app(settings: VerifierSettings | None = None, client: httpx.AsyncClie
     app.add_exception_handler(StarletteHTTPException, http_errors.http_error)
     app.add_exception_handler(RequestValidationError, http_errors.validation_error)
     app.include_router(api.router)
+    app.include_router(vc_api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     add_docs(app)

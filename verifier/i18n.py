@@ -124,6 +124,7 @@ POLISH: dict[str, str] = {
     "registry_unavailable": "Nie udało się odczytać rejestru zaufanych wydawców.",
     "not_found": "Wydawca nie ma takiego poświadczenia.",
     "credential_unavailable": "Nie udało się pobrać poświadczenia od wydawcy.",
+    "unsupported_context": "Poświadczenie jest w nieznanej tu wersji Open Badges; nie da się go sprawdzić.",
     "unsupported_link": "To nie jest link do poświadczenia zaufanego wydawcy (…/credentials/<id>).",
     "internal_error": "Błąd wewnętrzny weryfikatora; spróbuj ponownie później.",
 }

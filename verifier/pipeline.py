@@ -23,9 +23,17 @@ from credentials.errors import (
 )
 from credentials.jose import MAX_TOKEN_BYTES, UnverifiedJWS, parse_compact, verify_signature
 from credentials.keys import VerificationKey, thumbprint
-from credentials.ob3 import check_claims, issuer_id, summarize, validity_window
+from credentials.ob3 import (
+    check_claims,
+    is_open_badge,
+    issuer_id,
+    summarize,
+    unknown_ob_context,
+    validity_window,
+)
 from credentials.schema import validate_credential
 from credentials.status_list import StatusListError
+from credentials.vcdm import check_data_model
 from verifier.links import credential_link_problem
 from verifier.remote import Fetcher, FetchError, origin, site_of
 from verifier.report import Report
@@ -148,12 +156,8 @@ class Verifier:
             return
         report.passed("claims", "The JWT claims match the credential.")
 
-        try:
-            validate_credential(claims)
-        except SchemaInvalid as exc:
-            report.failed("schema", exc.code, f"{exc.message} {'; '.join(exc.errors[:3])}")
+        if not self._check_schema(report, claims):
             return
-        report.passed("schema", "The credential matches the Open Badges 3.0 schema.")
 
         if not self._check_validity(report, claims):
             return
@@ -224,6 +228,32 @@ class Verifier:
             return True
         report.failed("signature", "bad_signature", "The signature does not match: the token was altered or forged.")
         return False
+
+    def _check_schema(self, report: Report, claims: dict[str, Any]) -> bool:
+        if not is_open_badge(claims):
+            try:
+                check_data_model(claims)
+            except SchemaInvalid as exc:
+                report.failed("schema", exc.code, f"{exc.message} {'; '.join(exc.errors[:3])}")
+                return False
+            report.passed("schema", "The credential follows the VC Data Model 2.0 (it is not an Open Badge).")
+            return True
+        newer = unknown_ob_context(claims)
+        if newer is not None:
+            report.unknown(
+                "schema",
+                "unsupported_context",
+                f"The credential follows a version of Open Badges this verifier does not know ({newer[-20:]}), "
+                "so it cannot be checked.",
+            )
+            return False
+        try:
+            validate_credential(claims)
+        except SchemaInvalid as exc:
+            report.failed("schema", exc.code, f"{exc.message} {'; '.join(exc.errors[:3])}")
+            return False
+        report.passed("schema", "The credential matches the Open Badges 3.0 schema.")
+        return True
 
     def _check_validity(self, report: Report, claims: dict[str, Any]) -> bool:
         valid_from, valid_until = validity_window(claims)  # readable: the claims check parsed them

@@ -26,6 +26,7 @@ RETRY_AFTER_UNAVAILABLE = 5
 
 HTTP_STATUS: dict[type[errors.IssuerError], int] = {
     errors.MalformedRequest: 400,
+    errors.RefusedCredential: 400,
     errors.NotAuthenticated: 401,
     errors.PermissionDenied: 403,
     errors.NotFound: 404,

@@ -14,12 +14,15 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from issuer.api.error_responses import error_response, unavailable
+from issuer.api.vc import ISSUE_PATH
 from issuer.api_keys import FailedAuthentication, check_authorization, record_failure
 from issuer.context import IssuerContext
 from issuer.db import UNAVAILABLE
 from issuer.throttle import FailureThrottle
 
 API_PREFIX = "/api/"
+GUARDED_PATHS = frozenset({ISSUE_PATH})
+"""Routes outside ``/api/`` that need an API key too (the W3C VC-API issuing endpoint)."""
 
 
 class AuthenticateFirst:
@@ -29,7 +32,8 @@ class AuthenticateFirst:
         self.throttle = throttle
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not str(scope.get("path", "")).startswith(API_PREFIX):
+        path = str(scope.get("path", ""))
+        if scope["type"] != "http" or not (path.startswith(API_PREFIX) or path in GUARDED_PATHS):
             await self.app(scope, receive, send)
             return
         client = scope["client"][0] if scope.get("client") else "unknown"
