@@ -11,10 +11,12 @@ STAMP := $(VENV)/.installed
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml tests/interop/package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@# node `jose`, one of the independent verifiers in the conformance tests (they skip it without Node.js)
+	if command -v npm >/dev/null; then npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error; fi
 	touch $(STAMP)
 
 install: $(STAMP) ## Create the virtualenv and install everything

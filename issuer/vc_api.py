@@ -20,7 +20,7 @@ from credentials.jsonld import UnknownContext, undefined_terms
 from credentials.ob3 import VC_CONTEXT, is_open_badge
 from issuer.api_keys import Principal
 from issuer.context import IssuerContext
-from issuer.errors import RefusedCredential
+from issuer.errors import InvalidInput, RefusedCredential
 from issuer.issuance import Draft, StoredCredential, sign_and_store
 
 ENVELOPE_TYPE = "EnvelopedVerifiableCredential"
@@ -74,6 +74,10 @@ def issue_posted(ctx: IssuerContext, principal: Principal, posted: Mapping[str, 
     guard = hmac_sha256(ctx.recipient_key, credential_id.encode()).hex()
     draft = Draft(credential_id, document, None, guard)
     now = datetime.now(UTC)
-    with ctx.db.write(serialize_on=principal.provider_id) as session:
-        [stored] = sign_and_store(ctx, session, provider, [draft], now, principal.actor, profile="vc-jose-cose")
+    try:
+        with ctx.db.write(serialize_on=principal.provider_id) as session:
+            [stored] = sign_and_store(ctx, session, provider, [draft], now, principal.actor, profile="vc-jose-cose")
+    except InvalidInput as exc:  # the schema or the data model refused it: VC-API's "invalid input"
+        fields = [{**field, "field": f"credential.{field['field']}"} for field in exc.fields]
+        raise RefusedCredential(exc.message, fields=fields or [{"field": "credential", "message": "invalid"}]) from exc
     return stored
