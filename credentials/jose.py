@@ -20,7 +20,7 @@ from credentials.errors import (
     MalformedToken,
     UnsupportedAlgorithm,
 )
-from credentials.keys import VERIFY_ALGORITHMS, VerificationKey
+from credentials.keys import PRIVATE_MEMBERS, VERIFY_ALGORITHMS, VerificationKey
 from credentials.strict_json import DuplicateMember, object_without_duplicates, reject_constant
 
 MAX_TOKEN_BYTES = 64 * 1024
@@ -111,6 +111,9 @@ def check_header(header: Mapping[str, Any]) -> Profile:
         raise HeaderNotAllowed("The key id (kid) must be a short non-empty string.", member="kid")
     if "jwk" in header and not isinstance(header["jwk"], dict):
         raise HeaderNotAllowed("The embedded key (jwk) must be a JSON object.", member="jwk")
+    if "jwk" in header and PRIVATE_MEMBERS & set(header["jwk"]):
+        # RFC 7515 §4.1.3: the public key. A token carrying a private key was made carelessly or to probe.
+        raise HeaderNotAllowed("The embedded key (jwk) holds private key material.", member="jwk")
     # typ is optional in OB 3.0: a token without one follows its JWT profile.
     typ = header.get("typ", "JWT")
     if not isinstance(typ, str):

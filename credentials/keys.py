@@ -36,7 +36,8 @@ MIN_RSA_BITS = 2048
 NEW_RSA_BITS = 3072
 """Length of RSA keys this package generates (NIST SP 800-57: 128-bit security)."""
 _KEY_TYPES = {"EdDSA": ("OKP", "Ed25519"), "ES256": ("EC", "P-256"), "RS256": ("RSA", None)}
-_PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+"""JWK members of private (or symmetric) keys: never published, never accepted from anyone."""
 _THUMBPRINT_MEMBERS = {"OKP": ("crv", "kty", "x"), "EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n")}
 
 
@@ -59,7 +60,7 @@ def public_jwk(key: PrivateKey | PublicKey, alg: str, **members: str) -> dict[st
     """Return the public JWK of ``key`` with ``alg``, ``use: sig``, its thumbprint ``kid`` and ``members``."""
     public = key.public_key() if hasattr(key, "public_key") else key
     jwk: dict[str, Any] = _algorithm(alg).to_jwk(public, as_dict=True)
-    jwk = {name: value for name, value in jwk.items() if name not in _PRIVATE_MEMBERS}
+    jwk = {name: value for name, value in jwk.items() if name not in PRIVATE_MEMBERS}
     jwk.setdefault("kid", thumbprint(jwk))
     jwk.update(alg=alg, use="sig", **members)
     return jwk
@@ -162,7 +163,7 @@ class VerificationKey:
         """
         if not isinstance(jwk, Mapping):
             raise InvalidKey("A JWK must be a JSON object.")
-        if _PRIVATE_MEMBERS & set(jwk):
+        if PRIVATE_MEMBERS & set(jwk):
             raise InvalidKey("A published JWK must not contain private key material.")
         kid = kid or jwk.get("kid")
         alg = jwk.get("alg", algorithm_for(jwk))

@@ -182,7 +182,10 @@ class Verifier:
                 named = keys.get(thumbprint(embedded))
             except InvalidKey:
                 named = None
-            if named is None or (jws.kid is not None and keys.get(jws.kid) is not named):
+            by_kid = keys.get(jws.kid) if jws.kid is not None else named
+            # kid and jwk may both be given (RFC 7515): they must name the same key, by its thumbprint, since
+            # one published key can be reached under several names (JWKS entry, kid URL, DID URL).
+            if named is None or by_kid is None or by_kid.thumbprint != named.thumbprint:
                 report.failed(
                     "key", "unknown_key", "The key embedded in the header (jwk) is not one the issuer publishes."
                 )

@@ -31,11 +31,13 @@ REFRESH_AHEAD = 0.8
 
 
 class Unavailable(Exception):
-    """The document could not be had, and no usable copy is cached. ``reason`` says why, for people."""
+    """The document could not be had, and no usable copy is cached. ``reason`` says why, for people;
+    ``definite`` when the site answered that it has no such (usable) document, rather than failing to answer."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, definite: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.definite = definite
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class Answer(Generic[T]):
 class _Failure:
     until: float
     reason: str
+    definite: bool = False
 
 
 Loader = Callable[[str, "Entry[T] | None"], Awaitable[tuple[T, float]]]
@@ -102,7 +105,7 @@ class RefreshingCache(Generic[T]):
             return Answer(entry.value, stale=False)
         failure = self._failures.get(key)
         if failure is not None and now < failure.until:
-            return self._fallback(entry, now, failure.reason)
+            return self._fallback(entry, now, failure.reason, failure.definite)
         task = self._start(key)
         usable_stale = entry is not None and now < entry.expires_at + self._max_stale
         try:
@@ -111,15 +114,15 @@ class RefreshingCache(Generic[T]):
         except TimeoutError:
             return self._fallback(entry, self._clock(), "the issuer's site is answering too slowly")
         except Unavailable as exc:
-            return self._fallback(entry, self._clock(), exc.reason)
+            return self._fallback(entry, self._clock(), exc.reason, exc.definite)
         return Answer(refreshed.value, stale=False)
 
-    def _fallback(self, entry: Entry[T] | None, now: float, reason: str) -> Answer[T]:
+    def _fallback(self, entry: Entry[T] | None, now: float, reason: str, definite: bool = False) -> Answer[T]:
         if entry is not None and now < entry.expires_at:
             return Answer(entry.value, stale=False)  # the refresh was only asked for; the copy is still fresh
         if entry is not None and now < entry.expires_at + self._max_stale:
             return Answer(entry.value, stale=True)
-        raise Unavailable(reason)
+        raise Unavailable(reason, definite=definite)
 
     def _refresh_in_background(self, key: str, now: float) -> None:
         failure = self._failures.get(key)
@@ -149,7 +152,7 @@ class RefreshingCache(Generic[T]):
             self._failures[key] = _Failure(self._clock() + self._failure_ttl, reason)
             raise Unavailable(reason) from None
         except Unavailable as exc:
-            self._failures[key] = _Failure(self._clock() + self._failure_ttl, exc.reason)
+            self._failures[key] = _Failure(self._clock() + self._failure_ttl, exc.reason, exc.definite)
             raise
         now = self._clock()
         entry = Entry(value, now, now + max(0.0, lifetime))

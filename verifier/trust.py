@@ -236,11 +236,15 @@ class KeyResolver:
         return found.keys
 
     async def _key_at(self, kid: str, issuer_id: str, published: IssuerKeys | None) -> VerificationKey | None:
-        """The JWK a ``kid`` URL serves, if it is confirmed to be the issuer's; ``None`` otherwise."""
+        """The JWK a ``kid`` URL serves, if it is confirmed to be the issuer's; ``None`` when there is none (the
+        site says so, or serves something else). Raises :class:`KeysUnavailable` when the site could not be
+        asked: then nobody can tell whether the key is the issuer's."""
         try:
             key = (await self._single.get(kid)).value
-        except Unavailable:
-            return None
+        except Unavailable as exc:
+            if exc.definite:
+                return None
+            raise KeysUnavailable(f"The key at its kid URL could not be fetched: {exc.reason}") from exc
         if key.issuer == issuer_id:
             return key
         if key.issuer is None and published is not None and key.thumbprint in published.keys:
@@ -293,16 +297,16 @@ class KeyResolver:
         try:
             return VerificationKey.from_jwk(jwk, kid=url), self._lifetime(fetched)
         except InvalidKey as exc:
-            raise Unavailable(f"The key at its kid URL cannot be used: {exc.message}") from exc
+            raise Unavailable(f"The key at its kid URL cannot be used: {exc.message}", definite=True) from exc
 
     async def _get_json(self, url: str, accept: str, what: str) -> tuple[Fetched, Any]:
         try:
             fetched = await self._fetcher.get(url, accept, JWKS_MAX_BYTES)
             return fetched, json.loads(fetched.body)
         except FetchError as exc:
-            raise Unavailable(exc.message) from exc
+            raise Unavailable(exc.message, definite=exc.not_found) from exc
         except ValueError as exc:
-            raise Unavailable(f"The issuer's {what} is not JSON.") from exc
+            raise Unavailable(f"The issuer's {what} is not JSON.", definite=True) from exc
 
     def _lifetime(self, fetched: Fetched) -> float:
         return self._ttl if fetched.max_age is None else min(self._ttl, fetched.max_age)
