@@ -76,11 +76,15 @@ def algorithm_for(jwk: Mapping[str, Any]) -> str | None:
 
 
 def thumbprint(jwk: Mapping[str, Any]) -> str:
-    """Return the RFC 7638 SHA-256 thumbprint of a public JWK, base64url without padding."""
+    """Return the RFC 7638 SHA-256 thumbprint of a public JWK, base64url without padding. Raises
+    :class:`InvalidKey` for an unknown key type, or a required member that is missing or not a string."""
     kty = jwk.get("kty")
-    if kty not in _THUMBPRINT_MEMBERS:
-        raise InvalidKey(f"Unknown key type '{kty}'.")
-    required = {name: jwk[name] for name in _THUMBPRINT_MEMBERS[str(kty)]}
+    if not isinstance(kty, str) or kty not in _THUMBPRINT_MEMBERS:
+        raise InvalidKey(f"Unknown key type '{str(kty)[:20]}'.")
+    required = {name: jwk.get(name) for name in _THUMBPRINT_MEMBERS[kty]}
+    missing = sorted(name for name, value in required.items() if not isinstance(value, str))
+    if missing:
+        raise InvalidKey(f"The {kty} key has no usable '{missing[0]}' member.")
     canonical = json.dumps(required, separators=(",", ":"), sort_keys=True).encode("utf-8")
     return b64url_encode(sha256(canonical))
 

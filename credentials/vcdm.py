@@ -32,7 +32,7 @@ def data_model_problems(document: Mapping[str, Any]) -> list[str]:
     types = _types(document.get("type"))
     if "VerifiableCredential" not in types or not all(isinstance(item, str) for item in types):
         problems.append("type: must include VerifiableCredential")
-    if "id" in document and not (isinstance(document["id"], str) and _URL.fullmatch(document["id"])):
+    if "id" in document and not _is_url(document["id"]):
         problems.append("id: must be a URL")
     issuer = document.get("issuer")
     issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
@@ -56,7 +56,30 @@ def data_model_problems(document: Mapping[str, Any]) -> list[str]:
             entries = document[name] if isinstance(document[name], list) else [document[name]]
             if not all(isinstance(entry, Mapping) and _types(entry.get("type")) for entry in entries):
                 problems.append(f"{name}: every entry must be an object with a type")
+            elif name == "credentialSchema" and not all(_is_url(entry.get("id")) for entry in entries):
+                problems.append("credentialSchema: every entry must have a URL as id")
+    if "relatedResource" in document:
+        problems.extend(_related_resource_problems(document["relatedResource"]))
     return problems
+
+
+def _is_url(value: Any) -> bool:
+    return isinstance(value, str) and _URL.fullmatch(value) is not None
+
+
+def _related_resource_problems(value: Any) -> list[str]:
+    """VC 2.0 §5.3: a list of objects, each with a unique URL ``id`` and a ``digestSRI`` or ``digestMultibase``."""
+    entries = value if isinstance(value, list) else [value]
+    if not all(isinstance(entry, Mapping) for entry in entries):
+        return ["relatedResource: every entry must be an object"]
+    ids = [entry.get("id") for entry in entries]
+    if not all(_is_url(identifier) for identifier in ids):
+        return ["relatedResource: every entry must have a URL as id"]
+    if len(set(ids)) != len(ids):
+        return ["relatedResource: each id may appear only once"]
+    if not all(isinstance(entry.get("digestSRI") or entry.get("digestMultibase"), str) for entry in entries):
+        return ["relatedResource: every entry must have a digestSRI or digestMultibase"]
+    return []
 
 
 def check_data_model(document: Mapping[str, Any]) -> None:

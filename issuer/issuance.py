@@ -400,7 +400,12 @@ def sign_and_store(
     records = []
     for row, (draft, (listed, index)) in enumerate(zip(drafts, slots, strict=True)):
         document = dict(draft.document)
-        document["credentialStatus"] = status_lists.status_entry(ctx, provider.slug, listed.number, index)
+        entry = status_lists.status_entry(ctx, provider.slug, listed.number, index)
+        # A credential posted whole (VC-API) may bring status entries of its own: ours is added beside them.
+        given = document.get("credentialStatus")
+        document["credentialStatus"] = (
+            entry if given is None else [*(given if isinstance(given, list) else [given]), entry]
+        )
         if profile == "ob3":
             document.update(jwt_claims_for(document))
         prefix = "" if len(drafts) == 1 else f"rows[{row}]"

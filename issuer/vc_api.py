@@ -3,9 +3,10 @@
 ``POST /credentials/issue`` takes ``{"credential": {...}, "options": {...}}`` (option keys this service does not
 use are ignored). The credential's ``issuer`` must be the calling provider's issuer id. An Open Badges credential
 must pass the Open Badges 3.0 schema; any other must be a well-formed VC 2.0 credential whose every term a
-bundled JSON-LD context defines. The issuer adds the ``credentialStatus`` entry (and an ``id`` when there is
-none), signs the credential as ``typ: vc+jwt`` (VC-JOSE-COSE: the credential is the whole payload, no JWT claims
-beside it), stores it like any other, and answers with the bare envelope.
+bundled JSON-LD context defines. The issuer adds its ``credentialStatus`` entry, beside any the credential
+brings (an Open Badge may bring none: its schema allows one entry), and an ``id`` when there is none; it signs
+the credential as ``typ: vc+jwt`` (VC-JOSE-COSE: the credential is the whole payload, no JWT claims beside it),
+stores it like any other, and answers with the bare envelope.
 """
 
 from __future__ import annotations
@@ -42,13 +43,13 @@ def check_posted(ctx: IssuerContext, principal: Principal, credential: Mapping[s
     own = ctx.urls.issuer_id(principal.provider.slug)
     if issuer_id != own:
         raise _refuse(f"The credential's issuer must be this provider's issuer id, {own}.", "credential.issuer", own)
-    if "credentialStatus" in credential:
-        raise _refuse(
-            "The issuer adds the status entry itself (so that it can revoke the credential).",
-            "credential.credentialStatus",
-            "leave it out",
-        )
     if is_open_badge(credential):
+        if "credentialStatus" in credential:
+            raise _refuse(
+                "An Open Badge has one status entry, and the issuer adds it (so that it can revoke the credential).",
+                "credential.credentialStatus",
+                "leave it out",
+            )
         return  # held to the Open Badges schema when it is signed
     try:
         unknown = undefined_terms(credential)

@@ -38,6 +38,7 @@ from tests.conftest import (
     ProviderFixture,
     add_provider,
     b64u_json,
+    check,
     issue,
     path_of,
     payload_of,
@@ -439,6 +440,33 @@ def test_vc_api_issue_signs_a_vc_jose_cose_credential(signed: Signed, verifier_f
     assert any(item["type"].endswith(":revoked") for item in after["problemDetails"]), after["problemDetails"]
 
 
+def test_vc_api_issue_keeps_the_status_entries_a_credential_brings(
+    issuer: TestClient, provider: ProviderFixture, verifier: TestClient, verifier_factory: Any
+) -> None:
+    """The issuer's own entry goes beside them, so the credential can still be revoked."""
+    theirs = {"id": "https://status.example/2017/1", "type": "CredentialStatusList2017"}
+    posted = {
+        **plain_credential(provider.issuer_id, credentialStatus=theirs),
+        "@context": [VC_CONTEXT, {"CredentialStatusList2017": "https://example.org/examples#CredentialStatusList2017"}],
+    }
+    response = post_issue(issuer, provider, posted)
+    assert response.status_code == 201, response.text
+    payload = payload_of(envelope_token(response.json()))
+    first, ours = payload["credentialStatus"]
+    assert first == theirs and ours["type"] == "BitstringStatusListEntry"
+    assert undefined_terms(payload) == set()
+    # This verifier cannot read a CredentialStatusList2017, so it cannot confirm the credential...
+    result = post_verify(verifier, response.json()).json()
+    assert result["verified"] is False
+    assert result["problemDetails"][0]["type"] == "urn:odznaka:verification:indeterminate"
+    # ...but it reads the issuer's own entry: once revoked, the credential is revoked.
+    credential_id = payload["id"].rsplit("/", 1)[1]
+    revoked = issuer.post(f"/api/v1/credentials/{credential_id}/revoke", json={}, headers=provider.headers)
+    assert revoked.status_code == 200, revoked.text
+    after = verify(verifier_factory([provider.issuer_id]), envelope_token(response.json()))  # no cached list
+    assert (after["verdict"], check(after, "status")["code"]) == ("invalid", "revoked")
+
+
 def open_badge(issuer_id: str) -> dict[str, Any]:
     """An OB 3.0 credential posted whole (with the OB schema declared, as the spec's examples do)."""
     return {
@@ -483,10 +511,11 @@ def refusals(issuer_id: str) -> dict[str, tuple[Any, str]]:
     return {
         "another issuer": (plain_credential("https://other.example/issuer"), "credential.issuer"),
         "another issuer object": (plain_credential({"id": "https://other.example/issuer"}), "credential.issuer"),  # type: ignore[arg-type]
-        "status given": (
-            plain_credential(
-                issuer_id, credentialStatus={"id": "https://x.example/s#1", "type": "BitstringStatusListEntry"}
-            ),
+        "open badge with a status": (
+            {
+                **open_badge(issuer_id),
+                "credentialStatus": {"id": "https://x.example/s#1", "type": "1EdTechRevocationList"},
+            },
             "credential.credentialStatus",
         ),
         "undefined property": (plain_credential(issuer_id, favouriteColour="green"), "credential"),
@@ -512,7 +541,7 @@ def refusals(issuer_id: str) -> dict[str, tuple[Any, str]]:
     [
         "another issuer",
         "another issuer object",
-        "status given",
+        "open badge with a status",
         "undefined property",
         "undefined type",
         "context not bundled",
@@ -623,3 +652,46 @@ def test_vc_api_verify_answers_invalid_and_indeterminate_as_not_verified(
 def test_vc_api_routes_are_in_the_openapi_documents(issuer: TestClient, verifier: TestClient) -> None:
     assert "post" in issuer.get("/openapi.json").json()["paths"]["/credentials/issue"]
     assert "post" in verifier.get("/openapi.json").json()["paths"]["/credentials/verify"]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# the VC Data Model 2.0 rules a credential that is not an Open Badge is held to
+
+
+DIGEST = "sha384-MzNNbQTWCSUSi0bbz7dbua+RcENv7C6FvlmYJ1Y+I727HsPOHdzwELMYO9Mz68M26"
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({}, None),
+        ({"@context": ["https://www.w3.org/ns/credentials/examples/v2"]}, "@context"),
+        ({"@context": VC_CONTEXT}, "@context"),
+        ({"type": ["ExampleCredential"]}, "type"),
+        ({"id": "not a url"}, "id"),
+        ({"issuer": "fake-issuer"}, "issuer"),
+        ({"issuer": {"id": None}}, "issuer"),
+        ({"credentialSubject": {}}, "credentialSubject"),
+        ({"credentialSubject": [{"id": "did:example:1"}, {}]}, "credentialSubject"),
+        ({"validFrom": "Sat 25 Feb 2023 07:16:31 PM CST"}, "validFrom"),
+        ({"validFrom": "2026-01-02T00:00:00Z", "validUntil": "2026-01-01T00:00:00Z"}, "validUntil"),
+        ({"credentialStatus": {"id": "https://status.example/1"}}, "credentialStatus"),
+        ({"credentialStatus": {"type": "BitstringStatusListEntry"}}, None),
+        ({"credentialSchema": {"type": "JsonSchema"}}, "credentialSchema"),
+        ({"credentialSchema": {"id": "https://schema.example/1", "type": "JsonSchema"}}, None),
+        ({"evidence": {}}, "evidence"),
+        ({"termsOfUse": {}}, "termsOfUse"),
+        ({"refreshService": {"id": "https://refresh.example/1"}}, "refreshService"),
+        ({"relatedResource": [{"id": "https://a.example/1", "digestSRI": DIGEST}]}, None),
+        ({"relatedResource": ["https://a.example/1"]}, "relatedResource"),
+        ({"relatedResource": [{"digestSRI": DIGEST}]}, "relatedResource"),
+        ({"relatedResource": [{"id": "https://a.example/1", "digestSRI": DIGEST}] * 2}, "relatedResource"),
+        ({"relatedResource": [{"id": "https://a.example/1"}]}, "relatedResource"),
+    ],
+    ids=lambda value: json.dumps(value)[:60] if isinstance(value, dict) else str(value),
+)
+def test_vc_data_model_rules(change: dict[str, Any], problem: str | None) -> None:
+    from credentials.vcdm import data_model_problems
+
+    found = data_model_problems({**plain_credential("https://issuer.example/i"), **change})
+    assert [item.split(":")[0] for item in found] == ([problem] if problem else [])

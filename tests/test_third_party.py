@@ -415,24 +415,30 @@ def test_partner_credential_by_link(
 # the partner's own Bitstring Status List
 
 
-def status_list_token(signer: PrivateKeySigner, revoked: set[int], length: int = 131_072) -> str:
+def status_list_token(
+    signer: PrivateKeySigner,
+    revoked: set[int],
+    length: int = 131_072,
+    purpose: str = "revocation",
+    url: str = STATUS_URL,
+) -> str:
     bits = bytearray(length // 8)
     for index in revoked:
         bits[index // 8] |= 0x80 >> (index % 8)
     document = {
         "@context": [VC_CONTEXT],
-        "id": STATUS_URL,
+        "id": url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
         "issuer": PARTNER,
         "validFrom": VALID_FROM,
         "credentialSubject": {
-            "id": f"{STATUS_URL}#list",
+            "id": f"{url}#list",
             "type": "BitstringStatusList",
-            "statusPurpose": "revocation",
+            "statusPurpose": purpose,
             "encodedList": "u" + b64url_encode(gzip.compress(bytes(bits))),
         },
     }
-    claims = {**document, "iss": PARTNER, "jti": STATUS_URL, "sub": f"{STATUS_URL}#list", "nbf": VALID_FROM_NBF}
+    claims = {**document, "iss": PARTNER, "jti": url, "sub": f"{url}#list", "nbf": VALID_FROM_NBF}
     return sign(signer, claims)
 
 
@@ -501,6 +507,81 @@ def test_status_list_signed_by_someone_else_is_indeterminate(
     report = verify(make_verifier(host), sign(signer, ob3_claims(with_status(5))))
     assert report["verdict"] == "indeterminate", report
     assert first_failure(report)["code"] == "status_unavailable"
+
+
+SUSPENSION_URL = f"{HOST}/status/suspension/1"
+
+
+def status_entry(index: int, purpose: str = "revocation", url: str = STATUS_URL) -> dict[str, Any]:
+    return {
+        "id": f"{url}#{index}",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": purpose,
+        "statusListIndex": str(index),
+        "statusListCredential": url,
+    }
+
+
+def vc_with_statuses(signer: PrivateKeySigner, entries: list[dict[str, Any]]) -> str:
+    """A VC 2.0 credential that is not an Open Badge (whose schema allows one status entry), as vc+jwt."""
+    credential = {
+        "@context": [VC_CONTEXT],
+        "id": CREDENTIAL_URL,
+        "type": ["VerifiableCredential"],
+        "issuer": PARTNER,
+        "validFrom": VALID_FROM,
+        "credentialSubject": {"id": "did:example:ebfeb1f712ebc6f1c276e12ec21", "name": "Member"},
+        "credentialStatus": entries,
+    }
+    return sign(signer, credential, {"alg": signer.alg, "kid": signer.kid, "typ": "vc+jwt", "cty": "vc"})
+
+
+@pytest.mark.parametrize(
+    ("revoked", "suspended", "expected"),
+    [
+        (set(), set(), ("valid", None)),
+        ({7}, set(), ("invalid", "revoked")),
+        (set(), {7}, ("invalid", "suspended")),
+        ({7}, {7}, ("invalid", "revoked")),
+        ({8}, {6}, ("valid", None)),
+    ],
+)
+def test_several_status_entries_are_each_checked(
+    make_verifier: Any,
+    host: PartnerHost,
+    signers: dict[str, tuple[PrivateKeySigner, dict[str, Any]]],
+    revoked: set[int],
+    suspended: set[int],
+    expected: tuple[str, str | None],
+) -> None:
+    """VC 2.0 allows a list of status entries, e.g. one for revocation and one for suspension."""
+    signer, _ = signers["ES256"]
+    host.documents[STATUS_URL] = (status_list_token(signer, revoked).encode(), "application/vc+jwt")
+    suspension = status_list_token(signer, suspended, purpose="suspension", url=SUSPENSION_URL)
+    host.documents[SUSPENSION_URL] = (suspension.encode(), "application/vc+jwt")
+    token = vc_with_statuses(signer, [status_entry(7), status_entry(7, "suspension", SUSPENSION_URL)])
+    report = verify(make_verifier(host), token)
+    failure = None if report["verdict"] == "valid" else first_failure(report)["code"]
+    assert (report["verdict"], failure) == expected, report
+    assert statuses(report)["status"][0] == ("passed" if expected[0] == "valid" else "failed")
+
+
+def test_a_status_entry_that_cannot_be_checked_leaves_the_answer_open(
+    make_verifier: Any, host: PartnerHost, signers: dict[str, tuple[PrivateKeySigner, dict[str, Any]]]
+) -> None:
+    signer, _ = signers["ES256"]
+    host.documents[STATUS_URL] = (status_list_token(signer, {7}).encode(), "application/vc+jwt")
+    foreign = {"id": f"{HOST}/status-2017/1", "type": "CredentialStatusList2017"}
+    verifier = make_verifier(host)
+    standing = verify(verifier, vc_with_statuses(signer, [status_entry(8), foreign]))
+    assert (standing["verdict"], first_failure(standing)["code"]) == ("indeterminate", "status_unavailable")
+    # A revocation the verifier can read is a revocation, whatever else it cannot.
+    revoked = verify(verifier, vc_with_statuses(signer, [foreign, status_entry(7)]))
+    assert (revoked["verdict"], first_failure(revoked)["code"]) == ("invalid", "revoked")
+    too_many = verify(verifier, vc_with_statuses(signer, [status_entry(index) for index in range(8, 13)]))
+    assert (too_many["verdict"], first_failure(too_many)["code"]) == ("indeterminate", "status_unavailable")
+    empty = verify(verifier, vc_with_statuses(signer, []))
+    assert (empty["verdict"], first_failure(empty)["code"]) == ("indeterminate", "status_unavailable")
 
 
 def test_claims_copy_is_not_shared() -> None:

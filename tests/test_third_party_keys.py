@@ -396,6 +396,23 @@ def test_jwk_header_that_is_not_an_object(make_verifier: Any, keys: Keys, value:
     assert outcome(report) == ("invalid", "header", "header_not_allowed")
 
 
+@pytest.mark.parametrize(
+    "embedded",
+    [
+        {"kty": "OKP", "crv": "Ed25519"},
+        {"kty": "EC", "crv": "P-256", "x": "AA"},
+        {"kty": ["OKP"]},
+        {"kty": "RSA", "n": 7, "e": "AQAB"},
+    ],
+    ids=["okp-without-x", "ec-without-y", "kty-a-list", "rsa-n-a-number"],
+)
+def test_jwk_header_that_is_not_a_whole_key(make_verifier: Any, keys: Keys, embedded: dict[str, Any]) -> None:
+    # It names no key at all: a key the issuer does not publish, never an error of the verifier's own.
+    signer, jwk = keys["EdDSA"]
+    report = post(make_verifier(KeyHost([{**jwk, "iss": PARTNER}])), token(signer, jwk=embedded))
+    assert outcome(report) == INVALID_KEY
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # 3. JWKs without alg: bound to the algorithm their key type fits
 

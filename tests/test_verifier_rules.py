@@ -771,6 +771,9 @@ def test_thumbprint_refuses_unknown_types() -> None:
         thumbprint({"kty": "oct", "k": "AAAA"})
     with pytest.raises(InvalidKey):
         thumbprint({})
+    for partial in ({"kty": "OKP", "crv": "Ed25519"}, {"kty": "RSA", "n": 1, "e": "AQAB"}, {"kty": ["EC"]}):
+        with pytest.raises(InvalidKey):
+            thumbprint(partial)
 
 
 # ==============================================================================================================

@@ -37,10 +37,14 @@ from credentials.vcdm import check_data_model
 from verifier.links import credential_link_problem
 from verifier.remote import Fetcher, FetchError, origin, site_of
 from verifier.report import Report
-from verifier.status import StatusChecker
+from verifier.status import StatusChecker, StatusResult
 from verifier.trust import KeyResolver, KeysUnavailable, TrustList
 
 log = logging.getLogger("verifier")
+
+MAX_STATUS_ENTRIES = 4
+"""Status entries of one credential that are checked (one per purpose is what issuers publish); a credential with
+more is indeterminate rather than a way to make the verifier fetch without end."""
 
 
 def _date(moment: datetime) -> str:
@@ -283,17 +287,33 @@ class Verifier:
                 return
             report.skipped("status", "The credential has no revocation status list.", code="no_status_list")
             return
-        try:
-            result = await self.status.check(claims["credentialStatus"], issuer)
-        except StatusListError as exc:
+        # One entry, or several (VC 2.0 allows a list, e.g. one for revocation and one for suspension).
+        given = claims["credentialStatus"]
+        entries = given if isinstance(given, list) else [given]
+        results: list[StatusResult] = []
+        problems: list[str] = []
+        for entry in entries[:MAX_STATUS_ENTRIES]:
+            try:
+                results.append(await self.status.check(entry, issuer))
+            except StatusListError as exc:
+                problems.append(exc.message)
+        if len(entries) > MAX_STATUS_ENTRIES:
+            problems.append(f"The credential has more than {MAX_STATUS_ENTRIES} status entries.")
+        revoked = [result for result in results if result.set and result.purpose == "revocation"]
+        if revoked:
+            # A revocation stays a revocation, whatever else could not be checked and however old the list.
+            await self._report_revoked(report, claims, issuer)
+            return
+        if problems or not entries:
+            problem = problems[0] if problems else "The credential's status list is empty."
             report.unknown(
                 "status",
                 "status_unavailable",
-                f"Signature and issuer verified; revocation status could not be checked. {exc.message}",
+                f"Signature and issuer verified; revocation status could not be checked. {problem}",
             )
             return
-        if result.stale and not (result.set and result.purpose == "revocation"):
-            # A revocation stays a revocation; anything else an old copy of the list says may have changed.
+        if any(result.stale for result in results):
+            # Anything but a revocation that an old copy of a list says may have changed.
             report.unknown(
                 "status",
                 "status_unavailable",
@@ -301,21 +321,21 @@ class Verifier:
                 "list could not be refreshed and its last copy has expired.",
             )
             return
-        if not result.set:
-            if report.keys_stale:
-                # Keys from a stale copy cannot tell whether the key was since reported compromised.
-                report.unknown(
-                    "status",
-                    "status_unavailable",
-                    "Signature and issuer verified with the issuer's last known keys; the issuer cannot be "
-                    "reached, so the revocation status could not be checked.",
-                )
-                return
-            report.passed("status", "The issuer's status list shows the credential is not revoked.")
-            return
-        if result.purpose == "suspension":
+        if any(result.set and result.purpose == "suspension" for result in results):
             report.failed("status", "suspended", "The issuer has suspended this credential.")
             return
+        if report.keys_stale:
+            # Keys from a stale copy cannot tell whether the key was since reported compromised.
+            report.unknown(
+                "status",
+                "status_unavailable",
+                "Signature and issuer verified with the issuer's last known keys; the issuer cannot be "
+                "reached, so the revocation status could not be checked.",
+            )
+            return
+        report.passed("status", "The issuer's status list shows the credential is not revoked.")
+
+    async def _report_revoked(self, report: Report, claims: dict[str, Any], issuer: str) -> None:
         detail = await self._revocation_detail(claims.get("id"), issuer)
         report.revocation = detail
         when = f" on {detail['revokedAt'][:10]}" if detail.get("revokedAt") else ""
