@@ -42,6 +42,8 @@ def data_model_problems(document: Mapping[str, Any]) -> list[str]:
     subjects = subject if isinstance(subject, list) else [subject]
     if not subjects or not all(isinstance(item, Mapping) and item for item in subjects):
         problems.append("credentialSubject: must be an object (or a list of objects) with at least one claim")
+    elif not all(_is_url(item["id"]) for item in subjects if isinstance(item, Mapping) and "id" in item):
+        problems.append("credentialSubject: an id must be a URL")
     dates = {}
     for name in ("validFrom", "validUntil"):
         if name in document:
@@ -58,6 +60,8 @@ def data_model_problems(document: Mapping[str, Any]) -> list[str]:
                 problems.append(f"{name}: every entry must be an object with a type")
             elif name == "credentialSchema" and not all(_is_url(entry.get("id")) for entry in entries):
                 problems.append("credentialSchema: every entry must have a URL as id")
+            elif not all(_is_url(entry["id"]) for entry in entries if "id" in entry):
+                problems.append(f"{name}: an id must be a URL")
     if "relatedResource" in document:
         problems.extend(_related_resource_problems(document["relatedResource"]))
     return problems
