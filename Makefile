@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-postgres lint typecheck bench clean
+.PHONY: help install run test test-browser test-postgres lint typecheck bench clean
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -14,8 +14,8 @@ help: ## List the commands
 $(STAMP): pyproject.toml tests/interop/package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	@# node `jose`, one of the independent verifiers in the conformance tests (they skip it without Node.js)
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pip install --quiet -e ".[dev]"
+	@# node `jose` (an independent verifier in the conformance tests) and axe-core (the browser tests); both skip without Node.js
 	if command -v npm >/dev/null; then npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error; fi
 	touch $(STAMP)
 
@@ -26,6 +26,9 @@ run: $(STAMP) ## Start the issuer (:8000) and the verifier (:8001) with a demo p
 
 test: $(STAMP) ## Run the whole test suite (SQLite; PostgreSQL too when ODZNAKA_TEST_POSTGRES_URL is set)
 	$(BIN)/python -m pytest -n 2
+
+test-browser: $(STAMP) ## Run the browser tests: both apps served, pages driven by Chromium (/usr/bin/chromium)
+	$(BIN)/python -m pytest -m browser tests/browser
 
 test-postgres: $(STAMP) ## Run the suite on SQLite and on the local PostgreSQL
 	ODZNAKA_TEST_POSTGRES_URL=$${ODZNAKA_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres} \

@@ -797,6 +797,7 @@ def status_list_timings(issuer: Issuer, credential_ids: Sequence[str]) -> tuple[
 
 def server_env(issuer: Issuer, trusted: str) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith(("ISSUER_", "VERIFIER_"))}
+    env["ODZNAKA_ENV_FILE"] = ""  # never a developer's .env
     env.update(
         ISSUER_DATA_DIR=str(issuer.data_dir),
         ISSUER_DATABASE_URL=issuer.database_url,

@@ -223,8 +223,13 @@ def keys_list(slug: str) -> None:
         states = list_keys(ctx, slug)
     except IssuerError as exc:
         raise _fail(exc) from exc
+    typer.echo(f"{'KEY ID (thumbprint)':43}  {'ALG':6}  {'STATE':11}  {'SIGNS FROM':25}  ENDED")
     for state in states:
-        typer.echo(f"{state.kid}  {state.alg:6}  {state.status:11}  signs from {state.activates_at.isoformat()}")
+        ended = state.compromised_at or state.retired_at
+        typer.echo(
+            f"{state.kid:43}  {state.alg:6}  {state.status:11}  {state.activates_at.isoformat():25}  "
+            f"{ended.isoformat() if ended else '-'}"
+        )
 
 
 @keys_app.command("rotate")
@@ -247,8 +252,17 @@ def keys_rotate(
 
 
 @keys_app.command("compromise")
-def keys_compromise(slug: str, kid: str) -> None:
-    """Mark a key compromised: everything signed with it verifies as invalid (key_compromised)."""
+def keys_compromise(
+    slug: str,
+    kid: str,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Mark a key compromised: everything signed with it verifies as invalid (key_compromised). Cannot be undone."""
+    if not yes:
+        typer.confirm(
+            f"Everything {slug} signed with {kid} will verify as invalid, for good. Mark the key compromised?",
+            abort=True,
+        )
     ctx = _context()
     try:
         replacement = compromise(ctx, slug, kid)

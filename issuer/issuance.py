@@ -14,10 +14,11 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy import insert
 from sqlmodel import Session
 
@@ -84,6 +85,12 @@ class Recipient(BaseModel):
         return value
 
 
+PROGRAMME_TIME_ZONE = ZoneInfo("Europe/Warsaw")
+"""Where a date given without a time is a day: ``validFrom: "2030-01-01"`` starts at midnight in Lublin,
+``validUntil: "2030-01-01"`` ends at 23:59:59 there."""
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 class CredentialRequest(BaseModel):
     """``POST /api/v1/credentials``."""
 
@@ -98,6 +105,32 @@ class CredentialRequest(BaseModel):
     validUntil: AwareDatetime | None = None
     allowDuplicate: bool = False
     """Issue even if this learner already holds an unrevoked credential for the achievement."""
+
+    @field_validator("validFrom", "validUntil", mode="before")
+    @classmethod
+    def _day_or_moment(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if _DATE_ONLY.fullmatch(text):
+            try:
+                day = date.fromisoformat(text)
+            except ValueError:
+                raise ValueError(f"{text} is not a date in the calendar") from None
+            at = time(23, 59, 59) if info.field_name == "validUntil" else time(0, 0)
+            return datetime.combine(day, at, PROGRAMME_TIME_ZONE)
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                "write a date (2030-01-01) or a date and time with its zone (2030-01-01T12:00:00Z)"
+            ) from None
+        if moment.tzinfo is None:
+            raise ValueError(
+                "a date and time needs its time zone (2030-01-01T12:00:00+01:00, or Z for UTC); "
+                "or give the date alone (2030-01-01)"
+            )
+        return value
 
     @field_validator("validFrom", "validUntil")
     @classmethod

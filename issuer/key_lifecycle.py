@@ -27,6 +27,8 @@ class KeyState:
     created_at: datetime
     activates_at: datetime
     compromised_at: datetime | None
+    retired_at: datetime | None = None
+    """When the next key started signing in its place (retired keys only)."""
 
 
 def states(keys: list[SigningKey], now: datetime) -> list[KeyState]:
@@ -44,7 +46,13 @@ def states(keys: list[SigningKey], now: datetime) -> list[KeyState]:
             status = "active"
         else:
             status = "retired"
-        result.append(KeyState(key.kid, key.alg, status, key.created_at, key.activates_at, key.compromised_at))
+        retired_at = None
+        if status == "retired":
+            successors = [other.activates_at for other in activated if other.activates_at > key.activates_at]
+            retired_at = min(successors, default=None)
+        result.append(
+            KeyState(key.kid, key.alg, status, key.created_at, key.activates_at, key.compromised_at, retired_at)
+        )
     return result
 
 

@@ -1,8 +1,9 @@
-"""Issuer configuration, read from ``ISSUER_*`` environment variables (see ``.env.example``)."""
+"""Issuer configuration, read from ``ISSUER_*`` environment variables and a ``.env`` file (see ``.env.example``)."""
 
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
@@ -141,7 +142,16 @@ def require_strong(secret: str, what: str, min_guesses_log10: float) -> None:
         )
 
 
+ENV_FILE_VARIABLE = "ODZNAKA_ENV_FILE"
+
+
+def env_file() -> str | None:
+    """The settings file read beside the environment (which wins): ``.env`` in the current folder, where
+    ``make run`` writes the demo's settings, or the file ``ODZNAKA_ENV_FILE`` names; empty reads none."""
+    return os.environ.get(ENV_FILE_VARIABLE, ".env") or None
+
+
 @functools.cache
 def get_settings() -> IssuerSettings:
-    """Settings from the environment, read once; tests build their own ``IssuerSettings`` instead."""
-    return IssuerSettings()
+    """Settings from the environment and :func:`env_file`, read once; tests build their own instead."""
+    return IssuerSettings(_env_file=env_file())

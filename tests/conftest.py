@@ -49,6 +49,10 @@ POSTGRES_URL = os.environ.get("ODZNAKA_TEST_POSTGRES_URL")
 # and for anything shaped like a token (which carries a name). A hit fails the run. The test clients' own request
 # lines (logger ``httpx``) are left out: they are the harness, and quote what the tests send.
 
+# Settings come from what each test builds, never from a developer's .env (``make run`` writes one); servers and
+# commands started by tests inherit this.
+os.environ["ODZNAKA_ENV_FILE"] = ""
+
 LEARNER_MARKERS = ("anna nowak", "jan kowalski", "kowalsk", "osoba ", "@example.org", "anna@localhost", "grzegorz")
 TOKEN_SHAPE = re.compile(r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}")
 LOG_DIR_VARIABLE = "ODZNAKA_TEST_LOG_DIR"
@@ -316,9 +320,9 @@ def issuer_cli(monkeypatch: pytest.MonkeyPatch, issuer_settings: IssuerSettings,
         monkeypatch.delenv(name, raising=False)
     runner = CliRunner()
 
-    def run(*args: str) -> Any:
+    def run(*args: str, input: str | None = None) -> Any:
         get_settings.cache_clear()
-        return runner.invoke(cli_app, list(args))
+        return runner.invoke(cli_app, list(args), input=input)
 
     yield run
     get_settings.cache_clear()

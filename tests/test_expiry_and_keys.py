@@ -521,11 +521,17 @@ def test_learner_page_of_a_reissued_credential_links_to_the_new_copy(
 
 
 def parse_keys(output: str) -> dict[str, tuple[str, str]]:
+    header, *lines = output.strip().splitlines()
+    assert header.split() == ["KEY", "ID", "(thumbprint)", "ALG", "STATE", "SIGNS", "FROM", "ENDED"], header
     rows = {}
-    for line in output.strip().splitlines():
-        found = re.fullmatch(r"(\S+)  (\S+)\s+(\S+)\s+signs from (\S+)", line.strip())
+    for line in lines:
+        found = re.fullmatch(r"(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)", line.strip())
         assert found, line
-        rows[found.group(1)] = (found.group(2), found.group(3))
+        kid, alg, state, signs_from, ended = found.groups()
+        assert datetime.fromisoformat(signs_from)
+        # A retired or compromised key says since when; an active or pending one has not ended.
+        assert (ended == "-") == (state in ("active", "pending")), line
+        rows[kid] = (alg, state)
     return rows
 
 
@@ -559,7 +565,10 @@ def test_cli_keys_list_rotate_compromise(
     issued = issue(issuer, provider, achievement)
     assert kid_of(issued["jwt"]) == old_kid
 
-    bad = cli("keys", "compromise", provider.slug, old_kid)
+    asked = cli("keys", "compromise", provider.slug, old_kid, input="n\n")
+    assert asked.exit_code == 1 and "Mark the key compromised?" in asked.output, asked.output
+    assert keys_by_state(cli, provider.slug)[old_kid] == "active", "answering no changes nothing"
+    bad = cli("keys", "compromise", provider.slug, old_kid, "--yes")
     assert bad.exit_code == 0, bad.output
     lines = bad.stdout.strip().splitlines()
     assert lines[0] == f"key {old_kid} marked compromised; verifiers learn of it within their cache TTL"
@@ -618,7 +627,7 @@ def test_cli_key_errors(cli: Any, provider: ProviderFixture) -> None:
     negative = cli("keys", "rotate", provider.slug, "--delay", "-5")
     assert negative.exit_code == 1
     assert "cannot be negative" in negative.stderr
-    missing = cli("keys", "compromise", provider.slug, "no-such-kid")
+    missing = cli("keys", "compromise", provider.slug, "no-such-kid", "--yes")
     assert missing.exit_code == 1
     assert "has no key no-such-kid" in missing.stderr
     nothing = cli("credentials", "reissue", provider.slug)

@@ -693,6 +693,51 @@ def test_issue_validation_errors_name_the_field(
         assert session.exec(select(Credential)).all() == []
 
 
+@pytest.mark.parametrize(
+    ("change", "valid_from", "valid_until"),
+    [
+        # Winter (UTC+1) and summer (UTC+2) in Lublin: a day is that day there, whole.
+        ({"validUntil": "2030-01-01"}, None, "2030-01-01T22:59:59Z"),
+        ({"validUntil": "2030-07-01"}, None, "2030-07-01T21:59:59Z"),
+        ({"validFrom": "2030-01-01", "validUntil": "2030-12-31"}, "2029-12-31T23:00:00Z", "2030-12-31T22:59:59Z"),
+        (
+            {"validFrom": "2030-01-01T12:00:00Z", "validUntil": "2030-01-01"},
+            "2030-01-01T12:00:00Z",
+            "2030-01-01T22:59:59Z",
+        ),
+    ],
+)
+def test_dates_without_a_time_are_whole_days_in_lublin(
+    issuer: TestClient,
+    provider: ProviderFixture,
+    achievement: dict[str, Any],
+    change: dict[str, Any],
+    valid_from: str | None,
+    valid_until: str,
+) -> None:
+    credential = payload_of(issue(issuer, provider, achievement, **change)["jwt"])
+    assert credential["validUntil"] == valid_until
+    if valid_from is not None:
+        assert credential["validFrom"] == valid_from
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("2030-01-01T10:00:00", "needs its time zone"),
+        ("2030-02-30", "not a date in the calendar"),
+        ("1 stycznia 2030", "write a date (2030-01-01)"),
+    ],
+)
+def test_date_errors_are_sentences(
+    issuer: TestClient, provider: ProviderFixture, achievement: dict[str, Any], value: str, words: str
+) -> None:
+    body = {**credential_body(achievement), "validUntil": value}
+    error = error_of(issuer.post("/api/v1/credentials", json=body, headers=provider.headers), 422, "invalid_input")
+    [entry] = [entry for entry in error["fields"] if entry["field"] == "validUntil"]
+    assert words in entry["message"] and not entry["message"].startswith("Value error"), entry
+
+
 def test_issue_schema_problem_is_422_with_field(
     issuer: TestClient, provider: ProviderFixture, achievement: dict[str, Any]
 ) -> None:

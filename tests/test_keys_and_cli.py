@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import shlex
 import stat
 from collections.abc import Callable, Iterator
@@ -656,3 +657,65 @@ def test_server_secret_is_required_and_must_be_strong(
         create_app(settings=settings_like(issuer_settings, secret_key=None))
     with pytest.raises(ConfigurationError, match="too easy to guess"):
         create_app(settings=settings_like(issuer_settings, secret_key="lublin-lublin-lublin"))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# the demo's settings file, and `make run`'s port check
+
+
+def test_commands_read_the_settings_file_beneath_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from issuer.settings import get_settings as issuer_settings
+    from verifier.settings import get_settings as verifier_settings
+
+    env_file = tmp_path / "demo.env"
+    env_file.write_text(
+        "# Written by `make run` for the local demo\n"
+        "ISSUER_PUBLIC_URL=http://127.0.0.1:8100\n"
+        "VERIFIER_TRUSTED_ISSUERS=http://127.0.0.1:8100/issuers/demo\n",
+        encoding="utf-8",
+    )
+    for name in ("ISSUER_PUBLIC_URL", "VERIFIER_TRUSTED_ISSUERS"):
+        monkeypatch.delenv(name, raising=False)
+
+    def read() -> tuple[str, tuple[str, ...]]:
+        issuer_settings.cache_clear()
+        verifier_settings.cache_clear()
+        return issuer_settings().public_url, verifier_settings().trusted_issuers
+
+    try:
+        monkeypatch.setenv("ODZNAKA_ENV_FILE", str(env_file))
+        assert read() == ("http://127.0.0.1:8100", ("http://127.0.0.1:8100/issuers/demo",))
+        monkeypatch.setenv("ISSUER_PUBLIC_URL", "https://odznaka.example")
+        assert read()[0] == "https://odznaka.example", "the environment wins over the file"
+        monkeypatch.delenv("ISSUER_PUBLIC_URL")
+        monkeypatch.setenv("ODZNAKA_ENV_FILE", "")
+        assert read() == ("http://127.0.0.1:8000", ()), "an empty ODZNAKA_ENV_FILE reads no file"
+    finally:
+        issuer_settings.cache_clear()
+        verifier_settings.cache_clear()
+
+
+def test_make_run_stops_before_anything_when_a_port_is_taken(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "ISSUER_PORT": str(port), "VERIFIER_PORT": "0", "ISSUER_DATA_DIR": str(tmp_path / "var")}
+        run = subprocess.run(
+            ["bash", str(root / "scripts" / "run-demo.sh")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert f"port {port} on 127.0.0.1 is already in use" in run.stderr
+    assert "ISSUER_PORT=8100 VERIFIER_PORT=8101 make run" in run.stderr
+    assert not (tmp_path / "var").exists(), "nothing was created"

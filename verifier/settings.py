@@ -1,9 +1,10 @@
-"""Verifier configuration, read from ``VERIFIER_*`` environment variables (see ``.env.example``)."""
+"""Verifier configuration, read from ``VERIFIER_*`` environment variables and a ``.env`` file (see ``.env.example``)."""
 
 from __future__ import annotations
 
 import functools
 import ipaddress
+import os
 from typing import Annotated
 
 from pydantic import Field, field_validator
@@ -68,4 +69,6 @@ class VerifierSettings(BaseSettings):
 
 @functools.cache
 def get_settings() -> VerifierSettings:
-    return VerifierSettings()
+    """Settings from the environment and a ``.env`` file beside it (the issuer's rule: ``ODZNAKA_ENV_FILE`` names
+    another file, empty reads none)."""
+    return VerifierSettings(_env_file=os.environ.get("ODZNAKA_ENV_FILE", ".env") or None)

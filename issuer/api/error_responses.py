@@ -108,8 +108,15 @@ async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
     problems = list(exc.errors())
     if any(problem.get("type") == "json_invalid" for problem in problems):
         return JSONResponse(error_body("malformed_request", "The request body is not valid JSON."), 400)
-    fields = [{"field": _field_name(tuple(problem["loc"])), "message": str(problem["msg"])} for problem in problems]
+    fields = [{"field": _field_name(tuple(problem["loc"])), "message": _message(problem)} for problem in problems]
     return JSONResponse(error_body("invalid_input", "The request has invalid fields.", fields), 422)
+
+
+def _message(problem: Any) -> str:
+    """Pydantic's message, without the "Value error, " it puts before the sentences our validators write."""
+    if problem.get("type") == "value_error" and "error" in problem.get("ctx", {}):
+        return str(problem["ctx"]["error"])
+    return str(problem["msg"])
 
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
