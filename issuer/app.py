@@ -15,9 +15,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from http_edge.access_log import AccessLog
 from http_edge.body_limit import BodyLimit
 from http_edge.docs import add_docs
-from http_edge.headers import SecurityHeaders
+from http_edge.headers import SCRIPT_FILES_POLICY, SecurityHeaders
 from issuer import errors
-from issuer.api import error_responses, public, v1, vc
+from issuer.api import badge, error_responses, public, v1, vc
 from issuer.api.gate import AuthenticateFirst
 from issuer.context import IssuerContext
 from issuer.db import UNAVAILABLE
@@ -59,6 +59,7 @@ def create_app(settings: IssuerSettings | None = None, context: IssuerContext | 
     app.include_router(v1.router)
     app.include_router(vc.router)
     app.include_router(public.router)
+    app.include_router(badge.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     add_docs(app)
     throttle = FailureThrottle(ctx.settings.rate_limit_storage, ctx.settings.auth_failures_per_minute)
@@ -66,6 +67,6 @@ def create_app(settings: IssuerSettings | None = None, context: IssuerContext | 
     # refused by its length, and the gate answers before anything reads a body.
     app.add_middleware(AuthenticateFirst, context=ctx, throttle=throttle)
     app.add_middleware(BodyLimit, default=MAX_BODY_BYTES, routes={("POST", vc.ISSUE_PATH): vc.MAX_ISSUE_BODY})
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, content_security_policy=SCRIPT_FILES_POLICY)
     app.add_middleware(AccessLog)
     return app

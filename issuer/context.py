@@ -34,10 +34,10 @@ class IssuerContext:
         """Everything a request or command needs. ``check_passphrase_strength=False`` only for re-encrypting keys
         that were written under a passphrase the service no longer accepts."""
         urls = Urls(settings.public_url, settings.verifier_url)
-        if urls.longest_verify_url() > QR_MAX_BYTES:
+        if urls.longest_short_url() > QR_MAX_BYTES:
             raise ConfigurationError(
-                "ISSUER_VERIFIER_URL and ISSUER_PUBLIC_URL are too long for a version 10 QR code "
-                f"(a verify link would be {urls.longest_verify_url()} bytes; at most {QR_MAX_BYTES})."
+                "ISSUER_PUBLIC_URL is too long for a version 5 QR code, which phones read from print: "
+                f"a QR link would be {urls.longest_short_url()} bytes; at most {QR_MAX_BYTES}."
             )
         secret = settings.server_secret()
         seal = audit.AuditSeal(derive_key(secret, audit.KEY_PURPOSE), settings.audit_checkpoint_path)

@@ -40,6 +40,12 @@ class NotFound(IssuerError):
     code = "not_found"
 
 
+class Withdrawn(IssuerError):
+    """The credential is revoked or its key compromised: no artefact presents it as current any more."""
+
+    code = "withdrawn"
+
+
 class InvalidInput(IssuerError):
     """A request that was read but cannot be carried out; ``fields`` names each offending field."""
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
-# A version 10 QR code at error correction M holds 213 bytes in byte mode.
-QR_MAX_BYTES = 213
+from credentials.short_ids import SHORT_PATH, compact
+
+QR_MAX_BYTES = 84
+"""What a version 5 QR code holds at error correction M in byte mode: the longest short link allowed."""
 
 
 def last_segment(reference: str) -> str:
@@ -44,16 +46,25 @@ class Urls:
         """The verifier page for a credential: what the QR code encodes."""
         return f"{self.verifier_url}/verify?credential={quote(self.credential(credential_id), safe=':/')}"
 
+    def short(self, credential_id: str) -> str:
+        """What the QR code encodes: a short link that leads to the verifier's page for the credential."""
+        return f"{self.public_url}{SHORT_PATH}{compact(credential_id)}"
+
     def links(self, credential_id: str) -> dict[str, str]:
         page = self.credential(credential_id)
         return {
             "self": f"{self.public_url}/api/v1/credentials/{credential_id}",
             "page": page,
             "verify": self.verify(credential_id),
+            "short": self.short(credential_id),
             "qr_png": f"{page}/qr.png",
             "qr_svg": f"{page}/qr.svg",
             "jwt": f"{page}/credential.jwt",
+            "json": f"{page}/credential.json",
+            "pdf": f"{page}/certificate.pdf",
+            "png": f"{page}/badge.png",
+            "svg": f"{page}/badge.svg",
         }
 
-    def longest_verify_url(self) -> int:
-        return len(self.verify("00000000-0000-0000-0000-000000000000").encode("utf-8"))
+    def longest_short_url(self) -> int:
+        return len(self.short("00000000-0000-0000-0000-000000000000").encode("utf-8"))

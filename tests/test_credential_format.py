@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from jsonschema import Draft201909Validator
 from PIL import Image, ImageDraw
 
+from credentials.short_ids import compact
 from issuer.app import create_app
 from issuer.context import IssuerContext
 from issuer.errors import ConfigurationError
@@ -475,7 +476,7 @@ def decode_png(png: bytes) -> zxingcpp.Result:
     return results[0]
 
 
-def test_png_qr_decodes_to_verify_link(
+def test_png_qr_decodes_to_the_short_link_that_leads_to_the_verdict(
     issuer: TestClient, provider: ProviderFixture, achievement: dict[str, Any]
 ) -> None:
     issued = issue(issuer, provider, achievement)
@@ -483,14 +484,18 @@ def test_png_qr_decodes_to_verify_link(
     assert response.status_code == 200 and response.headers["content-type"] == "image/png"
     result = decode_png(response.content)
     assert result.format == zxingcpp.BarcodeFormat.QRCode
-    assert result.text == issued["links"]["verify"]
-    version = qr_version(issued["links"]["verify"])
-    assert 1 <= version <= 10
+    assert result.text == issued["links"]["short"] == f"{ISSUER_URL}/q/{compact(path_of(issued['id'])[13:])}"
     extra = result.extra if isinstance(result.extra, dict) else json.loads(result.extra or "{}")
-    if "Version" in extra:
-        assert int(extra["Version"]) == version
-    if "ECLevel" in extra:
-        assert extra["ECLevel"] in ("M", "Q", "H")
+    assert int(extra.get("Version", qr_version(result.text))) <= 5
+    assert extra.get("ECLevel", "Q") in ("M", "Q", "H")
+    followed = issuer.get(path_of(result.text), follow_redirects=False)
+    assert followed.status_code == 303
+    assert followed.headers["location"] == issued["links"]["verify"]
+
+
+def test_short_links_of_no_credential_are_not_found(issuer: TestClient) -> None:
+    for reference in ("AAAAAAAAAAAAAAAAAAAAAA", "not-a-reference", "A" * 23):
+        assert issuer.get(f"/q/{reference}", follow_redirects=False).status_code == 404
 
 
 def rasterize_svg_paths(svg: bytes, scale: float = 10.0) -> Image.Image:
@@ -518,21 +523,21 @@ def test_svg_qr_is_svg_with_path_and_decodes(
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     assert any(element.tag == "{http://www.w3.org/2000/svg}path" for element in root.iter())
     results = zxingcpp.read_barcodes(rasterize_svg_paths(response.content), formats=zxingcpp.BarcodeFormat.QRCode)
-    assert [result.text for result in results] == [issued["links"]["verify"]]
+    assert [result.text for result in results] == [issued["links"]["short"]]
 
 
-def test_qr_version_stays_within_10_at_the_url_limit(tmp_path: Path, database_url: str) -> None:
-    """The longest verifier URL the issuer accepts still gives a version ≤ 10 code; one byte more is refused."""
+def test_qr_version_stays_within_5_at_the_url_limit(tmp_path: Path, database_url: str) -> None:
+    """The longest public URL the issuer accepts still gives a version ≤ 5 code; one byte more is refused."""
     uuid = "ffffffff-ffff-ffff-ffff-ffffffffffff"
-    fixed = len(f"/verify?credential={ISSUER_URL}/credentials/{uuid}")
-    longest = "http://v.test/" + "a" * (213 - fixed - len("http://v.test/"))
+    fixed = len("/q/") + 22
+    longest = "https://o.test/" + "a" * (84 - fixed - len("https://o.test/"))
 
-    def settings(verifier_url: str) -> IssuerSettings:
+    def settings(public_url: str) -> IssuerSettings:
         return IssuerSettings(
             data_dir=tmp_path / "qr",
             database_url=database_url,
-            public_url=ISSUER_URL,
-            verifier_url=verifier_url,
+            public_url=public_url,
+            verifier_url=VERIFIER_URL,
             key_passphrase=TEST_ONLY_PASSPHRASE,
             secret_key=TEST_ONLY_SECRET_KEY,
             key_kdf_rounds=TEST_ONLY_KDF_ROUNDS,
@@ -540,12 +545,21 @@ def test_qr_version_stays_within_10_at_the_url_limit(tmp_path: Path, database_ur
 
     context = IssuerContext.from_settings(settings(longest))
     try:
-        link = context.urls.verify(uuid)
-        assert len(link.encode()) == 213
-        assert qr_version(link) <= 10
+        link = context.urls.short(uuid)
+        assert len(link.encode()) == 84
+        assert qr_version(link) == 5
         result = decode_png(qr_png(link))
         assert result.text == link
     finally:
         context.close()
     with pytest.raises(ConfigurationError, match="QR"):
         IssuerContext.from_settings(settings(longest + "b"))
+
+
+def test_a_typical_short_link_is_a_version_4_code_at_error_correction_q() -> None:
+    link = "https://odznaka.lublin.eu/q/" + compact("ffffffff-ffff-ffff-ffff-ffffffffffff")
+    result = decode_png(qr_png(link))
+    extra = result.extra if isinstance(result.extra, dict) else json.loads(result.extra or "{}")
+    assert result.text == link
+    assert (int(extra["Version"]), extra["ECLevel"]) == (qr_version(link), "Q")
+    assert qr_version(link) <= 5

@@ -31,7 +31,9 @@ def test_issue_scan_and_verify(
 
     png = issuer.get(path_of(issued["links"]["qr_png"]))
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
-    link = decode_qr(png.content)
+    short = decode_qr(png.content)
+    assert short == issued["links"]["short"]
+    link = issuer.get(short.removeprefix("http://issuer.test"), follow_redirects=False).headers["location"]
     assert link == issued["links"]["verify"]
 
     page = verifier.get(link.removeprefix("http://verifier.test"), headers={"Accept": "text/html"})

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from credentials.encoding import b64url_decode
+from credentials.short_ids import compact
 from issuer.api_keys import create_api_key
 from issuer.context import IssuerContext
 from issuer.models import Credential
@@ -518,9 +519,14 @@ def test_issue_response_shape_and_links(
         "self": f"{ISSUER_URL}/api/v1/credentials/{uuid}",
         "page": credential_id,
         "verify": f"{VERIFIER_URL}/verify?credential={ISSUER_URL}/credentials/{uuid}",
+        "short": f"{ISSUER_URL}/q/{compact(uuid)}",
         "qr_png": f"{credential_id}/qr.png",
         "qr_svg": f"{credential_id}/qr.svg",
         "jwt": f"{credential_id}/credential.jwt",
+        "json": f"{credential_id}/credential.json",
+        "pdf": f"{credential_id}/certificate.pdf",
+        "png": f"{credential_id}/badge.png",
+        "svg": f"{credential_id}/badge.svg",
     }
     assert body["jwt"].count(".") == 2
     assert payload_of(body["jwt"])["id"] == credential_id

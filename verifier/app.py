@@ -17,7 +17,7 @@ from credentials.jose import MAX_TOKEN_BYTES
 from http_edge.access_log import AccessLog
 from http_edge.body_limit import BodyLimit
 from http_edge.docs import add_docs
-from http_edge.headers import SecurityHeaders
+from http_edge.headers import SCRIPT_FILES_POLICY, VERIFIER_PERMISSIONS_POLICY, SecurityHeaders
 from verifier import api, http_errors, pages, vc_api
 from verifier.network import AddressPolicy, guarded_transport
 from verifier.pipeline import Verifier
@@ -104,6 +104,10 @@ def create_app(settings: VerifierSettings | None = None, client: httpx.AsyncClie
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     add_docs(app)
     app.add_middleware(BodyLimit, default=MAX_BODY_BYTES, routes={("POST", "/verify"): pages.MAX_UPLOAD_BYTES})
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(
+        SecurityHeaders,
+        content_security_policy=SCRIPT_FILES_POLICY,
+        permissions_policy=VERIFIER_PERMISSIONS_POLICY,
+    )
     app.add_middleware(AccessLog)
     return app

@@ -34,7 +34,7 @@ from credentials.ob3 import (
 from credentials.schema import validate_credential
 from credentials.status_list import StatusListError
 from credentials.vcdm import check_data_model
-from verifier.links import credential_link_problem
+from verifier.links import credential_link_problem, expand_short_link
 from verifier.remote import Fetcher, FetchError, origin, site_of
 from verifier.report import Report
 from verifier.status import StatusChecker, StatusResult
@@ -45,6 +45,14 @@ log = logging.getLogger("verifier")
 MAX_STATUS_ENTRIES = 4
 """Status entries of one credential that are checked (one per purpose is what issuers publish); a credential with
 more is indeterminate rather than a way to make the verifier fetch without end."""
+
+
+def _signs(jws: UnverifiedJWS, key: VerificationKey) -> bool:
+    try:
+        verify_signature(jws, key)
+    except CredentialError:
+        return False
+    return True
 
 
 def _date(moment: datetime) -> str:
@@ -91,6 +99,7 @@ class Verifier:
     async def verify_reference(self, url: str) -> Report:
         """Fetch the credential a link names (only a credential link of a trusted issuer) and verify it."""
         report = Report()
+        url = expand_short_link(url)
         if origin(url) is None or origin(url) not in await self.trust.origins():
             report.failed("retrieval", "untrusted_issuer", "The link does not lead to a trusted issuer's site.")
             return report.skip_rest()
@@ -148,6 +157,9 @@ class Verifier:
         report.passed("issuer", f"{label} is a trusted issuer.")
 
         if not await self._check_key_and_signature(report, jws, issuer):
+            if report.first_failure("key_compromised") and report.compromised_signature_matches:
+                # The issuer may have reissued it under a new key: its public record points to the new copy.
+                report.revocation = await self._revocation_detail(claims.get("id"), issuer) or None
             return
         report.credential = summarize(claims)
 
@@ -163,8 +175,8 @@ class Verifier:
         if not self._check_schema(report, claims):
             return
 
-        if not self._check_validity(report, claims):
-            return
+        self._check_validity(report, claims)
+        # Out of its dates or not, a genuine credential's revocation is worth telling: expired is not revoked.
         await self._check_status(report, claims, issuer)
 
     async def _check_key_and_signature(self, report: Report, jws: UnverifiedJWS, issuer: str) -> bool:
@@ -215,6 +227,7 @@ class Verifier:
                 return False
         compromised = [key for key in candidates if key.compromised_at is not None]
         if compromised and len(compromised) == len(candidates):
+            report.compromised_signature_matches = any(_signs(jws, key) for key in compromised)
             when = compromised[0].compromised_at
             since = f" on {_date(datetime.fromtimestamp(when, UTC))}" if when else ""
             report.failed(

@@ -3,10 +3,38 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 Verdict = Literal["valid", "invalid", "indeterminate"]
 Status = Literal["passed", "failed", "skipped", "unknown"]
+Outcome = Literal[
+    "valid",
+    "revoked",
+    "suspended",
+    "expired",
+    "not_yet_valid",
+    "key_compromised",
+    "forged",
+    "untrusted",
+    "not_found",
+    "not_a_credential",
+    "indeterminate",
+]
+
+_OUTCOME_OF_FAILURE: dict[str, Outcome] = {
+    # The failure that names what happened, most telling first: a revocation outranks an expiry.
+    "revoked": "revoked",
+    "suspended": "suspended",
+    "key_compromised": "key_compromised",
+    "expired": "expired",
+    "not_yet_valid": "not_yet_valid",
+    "untrusted_issuer": "untrusted",
+    "not_found": "not_found",
+    "malformed": "not_a_credential",
+    "unsupported_link": "not_a_credential",
+    "legacy_format": "not_a_credential",
+}
 
 CHECKS = ("format", "header", "issuer", "key", "signature", "claims", "schema", "validity", "status")
 """Every check, in the order they run. A check after a failed or unknown one is reported as skipped."""
@@ -31,6 +59,9 @@ class Report:
     revocation: dict[str, str] | None = None
     keys_stale: bool = False
     """The signature was checked with an expired copy of the issuer's keys (the issuer was unreachable)."""
+    compromised_signature_matches: bool = False
+    """The token was signed with a key its issuer reported compromised (by the issuer before, or by a thief)."""
+    checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def passed(self, check_id: str, message: str, code: str = "ok") -> None:
         self.checks.append(Check(check_id, "passed", code, message))
@@ -60,6 +91,21 @@ class Report:
             return "indeterminate"
         return "valid"
 
+    @property
+    def outcome(self) -> Outcome:
+        """What a person needs to know first: valid, or which way it is not (any other failure: forged)."""
+        verdict = self.verdict
+        if verdict != "invalid":
+            return verdict
+        failures = {check.code for check in self.checks if check.status == "failed"}
+        for code, outcome in _OUTCOME_OF_FAILURE.items():
+            if code in failures:
+                return outcome
+        return "forged"
+
+    def first_failure(self, code: str) -> Check | None:
+        return next((check for check in self.checks if check.code == code and check.status == "failed"), None)
+
     def as_dict(self) -> dict[str, Any]:
         credential = self.credential
         if credential is not None:
@@ -68,6 +114,8 @@ class Report:
                 credential["revocation"] = self.revocation
         return {
             "verdict": self.verdict,
+            "outcome": self.outcome,
+            "checkedAt": self.checked_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
             "checks": [check.as_dict() for check in self.checks],
             "credential": credential,
         }

@@ -11,11 +11,12 @@ from fastapi import Path as FastAPIPath
 from fastapi.templating import Jinja2Templates
 
 from credentials.hashing import sha256_hex
-from credentials.ob3 import summarize
+from http_edge.language import remember, switch_links
 from issuer import repository
 from issuer.api.deps import ContextDep
 from issuer.api.error_responses import responses
 from issuer.api.schemas import Health, RevocationStatus
+from issuer.badge_page import page_context
 from issuer.errors import NotFound
 from issuer.i18n import MESSAGES, language
 from issuer.models import Credential
@@ -93,9 +94,10 @@ def issuer_profile(slug: str, request: Request, ctx: ContextDep) -> Response:
     profile = profile_document(ctx, provider, with_context=True)
     if _wanted(request, ("text/html",)):
         lang = language(request)
-        return templates.TemplateResponse(
-            request, "profile.html", {"profile": profile, "t": MESSAGES[lang], "lang": lang}, headers=VARY
-        )
+        context = {"profile": profile, "t": MESSAGES[lang], "lang": lang, "languages": switch_links(request)}
+        response = templates.TemplateResponse(request, "profile.html", context, headers=VARY)
+        remember(request, response)
+        return response
     return cacheable(request, _json(profile), "application/json", ctx.settings.jwks_max_age, VARY)
 
 
@@ -167,16 +169,10 @@ def credential(credential_id: str, request: Request, ctx: ContextDep) -> Respons
     if _wanted(request, JSON_TYPES):
         return Response(_json(claims), media_type="application/json", headers=headers)
     lang = language(request)
-    context = {
-        "summary": summarize(claims),
-        "claims": claims,
-        "links": ctx.urls.links(record.id),
-        "record": record,
-        "replaced_by": ctx.urls.credential(record.replaced_by) if record.replaced_by else None,
-        "t": MESSAGES[lang],
-        "lang": lang,
-    }
-    return templates.TemplateResponse(request, "credential.html", context, headers=headers)
+    context = {**page_context(ctx, record, lang), "t": MESSAGES[lang], "lang": lang, "languages": switch_links(request)}
+    response = templates.TemplateResponse(request, "credential.html", context, headers=headers)
+    remember(request, response)
+    return response
 
 
 @router.get("/credentials/{credential_id}/status", responses=responses(404), response_model=RevocationStatus)
@@ -226,7 +222,7 @@ def credential_jwt(credential_id: str, ctx: ContextDep) -> Response:
 )
 def credential_qr_png(credential_id: str, request: Request, ctx: ContextDep) -> Response:
     record = _credential(ctx, credential_id)
-    return cacheable(request, qr_png(ctx.urls.verify(record.id)), "image/png", 86400)
+    return cacheable(request, qr_png(ctx.urls.short(record.id)), "image/png", 86400)
 
 
 @router.get(
@@ -236,4 +232,4 @@ def credential_qr_png(credential_id: str, request: Request, ctx: ContextDep) -> 
 )
 def credential_qr_svg(credential_id: str, request: Request, ctx: ContextDep) -> Response:
     record = _credential(ctx, credential_id)
-    return cacheable(request, qr_svg(ctx.urls.verify(record.id)), "image/svg+xml", 86400)
+    return cacheable(request, qr_svg(ctx.urls.short(record.id)), "image/svg+xml", 86400)

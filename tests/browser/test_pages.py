@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
 
 import pytest
@@ -25,11 +26,11 @@ from tests.browser.conftest import (
     horizontal_overflow,
     screenshot,
 )
-from verifier.i18n import TEXT
+from verifier.i18n import OUTCOMES
 
 pytestmark = pytest.mark.browser
 
-LANGS = ["pl", "en"]
+LANGS = ["pl", "en", "uk"]
 
 
 def with_lang(url: str, lang: str) -> str:
@@ -48,9 +49,19 @@ def check_page(page: Any, name: str, lang: str) -> None:
     assert not violations, describe(violations)
 
 
-def verdict_of(page: Any) -> tuple[str | None, str]:
+def verdict_of(page: Any) -> tuple[str | None, str | None, str]:
+    """The verdict, the outcome and the words of the banner's heading."""
     heading = page.locator("h1")
-    return heading.get_attribute("data-verdict"), heading.inner_text().strip()
+    return heading.get_attribute("data-verdict"), heading.get_attribute("data-outcome"), heading.inner_text().strip()
+
+
+def headline(lang: str, outcome: str) -> str:
+    return OUTCOMES[lang][outcome][0]
+
+
+def check_statuses(page: Any) -> list[str | None]:
+    """The statuses of the listed checks, in the order the page lists them (folded under technical details)."""
+    return [item.get_attribute("data-status") for item in page.locator("details li[data-check]").all()]
 
 
 @pytest.fixture(scope="module")
@@ -128,8 +139,9 @@ def test_valid_credential_opened_from_its_qr_link(
     assert link.startswith(f"{site.verifier_url}/verify?credential=http"), link  # what the QR code holds
     page = page_at(viewport)
     page.goto(with_lang(link, lang))
-    assert verdict_of(page) == ("valid", TEXT[lang]["valid"])
+    assert verdict_of(page) == ("valid", "valid", headline(lang, "valid"))
     assert "Anna Nowak" in page.locator("main").inner_text()
+    assert page.locator("details").get_attribute("open") is None, "the checks are folded"
     check_page(page, f"verdict-valid-{lang}-{viewport.name}", lang)
 
 
@@ -140,12 +152,17 @@ def test_revoked_credential(
 ) -> None:
     page = page_at(viewport)
     page.goto(with_lang(revoked_credential["links"]["verify"], lang))
-    assert verdict_of(page) == ("invalid", TEXT[lang]["invalid"])
+    verdict, outcome, words = verdict_of(page)
+    assert (verdict, outcome) == ("invalid", "revoked")
+    assert words.startswith(headline(lang, "revoked").split("{date}")[0].strip()), words
+    assert re.search(r"\d", words), "the banner names the date of the revocation"
+    assert "Wydane przez pomyłkę" in page.locator("main").inner_text()
+    assert check_statuses(page)[0] == "failed", "the failing check comes first"
     check_page(page, f"verdict-revoked-{lang}-{viewport.name}", lang)
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS, ids=lambda v: v.name)
-@pytest.mark.parametrize(("kind", "lang"), [("forged", "pl"), ("garbage", "en")])
+@pytest.mark.parametrize(("kind", "lang"), [("forged", "pl"), ("garbage", "en"), ("forged", "uk")])
 def test_forged_or_garbage_token_pasted_in_the_form(
     site: Site, page_at: Any, valid_credential: dict[str, Any], kind: str, lang: str, viewport: Viewport
 ) -> None:
@@ -155,7 +172,10 @@ def test_forged_or_garbage_token_pasted_in_the_form(
     page.locator("form textarea").fill(token)
     with page.expect_navigation():
         page.locator("form [type=submit]").click()
-    assert verdict_of(page) == ("invalid", TEXT[lang]["invalid"])
+    outcome = "forged" if kind == "forged" else "not_a_credential"
+    assert verdict_of(page) == ("invalid", outcome, headline(lang, outcome))
+    assert check_statuses(page)[0] == "failed", "the failing check comes first"
+    assert token not in page.url, "a pasted token never goes into an address"
     check_page(page, f"verdict-{kind}-{lang}-{viewport.name}", lang)
 
 
@@ -168,7 +188,7 @@ def test_form_works_without_javascript(
     page.locator("form textarea").fill(valid_credential["jwt"])
     with page.expect_navigation():
         page.locator("form [type=submit]").click()
-    assert verdict_of(page) == ("valid", TEXT["pl"]["valid"])
+    assert verdict_of(page) == ("valid", "valid", headline("pl", "valid"))
     screenshot(page, f"verdict-nojs-pl-{viewport.name}")
 
 
@@ -192,8 +212,18 @@ def test_learner_page(
     page = page_at(viewport)
     response = page.goto(with_lang(issued["links"]["page"], lang))  # the browser's own Accept: text/html
     assert response is not None and response.headers["content-type"].startswith("text/html")
-    assert page.locator(f"a[href='{issued['links']['verify']}']").count() >= 1, "a link to the verdict"
-    assert (page.locator("[role=alert]").count() > 0) == (state == "revoked")
+    offers = {
+        "verdict": page.locator(f"a[href='{issued['links']['verify']}']").count(),
+        "qr": page.locator(f"img[src='{issued['links']['qr_svg']}']").count(),
+        "pdf": page.locator("a[href*='/certificate.pdf']").count(),
+        "linkedin": page.locator("a[href^='https://www.linkedin.com/profile/add?']").count(),
+    }
+    if state == "valid":
+        assert all(offers.values()), offers
+        assert page.locator("img.artwork").evaluate("image => image.naturalWidth") > 0, "the badge's image shows"
+    else:
+        assert not any(offers.values()), f"a revoked badge offers nothing as if it were current: {offers}"
+        assert page.locator("[role=alert]").count() == 1
     check_page(page, f"learner-{state}-{lang}-{viewport.name}", lang)
 
 

@@ -1,0 +1,229 @@
+"""The learner's artefacts: the badge image, baked badges (PNG and SVG carrying the credential), the PDF
+certificate, the Open Graph card, the credential's JSON, and the short link its QR code holds.
+
+Artefacts that present a credential as current (the baked badges, the certificate, the card) are gone (410) once
+it is revoked or its key compromised; its JSON and JWT stay, since verifiers and wallets need them to learn why.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+
+from credentials.baking import bake_png, bake_svg
+from credentials.ob3 import summarize
+from credentials.short_ids import expand
+from http_edge.language import LOCAL_TIME_ZONE, negotiate, parse_moment
+from issuer import repository
+from issuer.api.deps import ContextDep
+from issuer.api.error_responses import responses
+from issuer.api.public import _json, cacheable, document
+from issuer.artwork import artwork_png, artwork_svg
+from issuer.badge_page import badge_state
+from issuer.card import og_card_png
+from issuer.certificate import CertificateStatus, Language, certificate_pdf, content_from_credential
+from issuer.context import IssuerContext
+from issuer.errors import InvalidInput, NotFound, Withdrawn
+from issuer.models import Credential
+from issuer.uploaded_images import clean_image
+
+router = APIRouter(tags=["public"], responses=responses(503))
+
+ARTEFACT_MAX_AGE = 300
+"""Seconds a browser may keep an artefact: a revocation shows within minutes on every copy served."""
+IMAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
+"""An image opened on its own (an uploaded SVG is sanitised, and this makes sure): no script, no fetch."""
+
+
+def _language(request: Request) -> Language:
+    lang = negotiate(request)
+    return lang if lang in ("pl", "en", "uk") else "pl"  # type: ignore[return-value]
+
+
+def _record(ctx: IssuerContext, credential_id: str) -> Credential:
+    with ctx.db.read() as session:
+        record = repository.credential(session, credential_id)
+    if record is None:
+        raise NotFound("There is no such credential.")
+    return record
+
+
+def _current(ctx: IssuerContext, credential_id: str) -> tuple[Credential, dict[str, Any]]:
+    """The credential and its claims, unless it is withdrawn."""
+    record = _record(ctx, credential_id)
+    claims = record.claims()
+    if badge_state(ctx, record, claims, "en").withdrawn:
+        raise Withdrawn("The credential is revoked or no longer trustworthy; its page says why.")
+    return record, claims
+
+
+def _achievement(claims: Mapping[str, Any]) -> Mapping[str, Any]:
+    subject = claims.get("credentialSubject")
+    achievement = subject.get("achievement") if isinstance(subject, Mapping) else None
+    return achievement if isinstance(achievement, Mapping) else {}
+
+
+def own_image(claims: Mapping[str, Any]) -> tuple[str, bytes] | None:
+    """The achievement's own image when the credential carries it as a ``data:`` URL (PNG, JPEG or SVG),
+    cleaned as an upload would be; ``None`` when it has none, or names it only by an outside address."""
+    image = _achievement(claims).get("image")
+    reference = image.get("id") if isinstance(image, Mapping) else image
+    if not isinstance(reference, str) or not reference.startswith("data:"):
+        return None
+    header, _, data = reference.partition(",")
+    try:
+        raw = base64.b64decode(data, validate=True) if header.endswith(";base64") else data.encode("utf-8")
+        return clean_image(raw, header.removeprefix("data:").split(";")[0] or None)
+    except (binascii.Error, InvalidInput):
+        return None  # a credential from elsewhere with an unusable image: the generated artwork stands in
+
+
+def _names(claims: Mapping[str, Any]) -> tuple[str, str, str]:
+    summary = summarize(claims)
+    achievement_id = summary["achievement"]["id"] or summary["id"] or ""
+    return achievement_id, summary["achievement"]["name"] or "", summary["issuer"]["name"] or ""
+
+
+def badge_svg(claims: Mapping[str, Any]) -> bytes:
+    found = own_image(claims)
+    if found is not None and found[0] == "image/svg+xml":
+        return found[1]
+    return artwork_svg(*_names(claims))
+
+
+def badge_png(claims: Mapping[str, Any]) -> bytes:
+    found = own_image(claims)
+    if found is not None and found[0] == "image/png":
+        return found[1]
+    return artwork_png(*_names(claims))
+
+
+def _attachment(body: bytes, media_type: str, filename: str) -> Response:
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-cache"}
+    return Response(body, media_type=media_type, headers=headers)
+
+
+@router.get(
+    "/credentials/{credential_id}/image",
+    responses={**document("image/svg+xml", "image/png", description="The badge's image."), **responses(404)},
+    response_class=Response,
+)
+def credential_image(credential_id: str, request: Request, ctx: ContextDep) -> Response:
+    """The achievement's image, or the generated artwork (SVG) when it has none."""
+    claims = _record(ctx, credential_id).claims()
+    found = own_image(claims)
+    media_type, body = found if found is not None else ("image/svg+xml", artwork_svg(*_names(claims)))
+    response = cacheable(request, body, media_type, ARTEFACT_MAX_AGE)
+    response.headers["Content-Security-Policy"] = IMAGE_POLICY
+    return response
+
+
+@router.get(
+    "/credentials/{credential_id}/card.png",
+    responses={
+        **document("image/png", description="The 1200×630 card a shared link unfurls as."),
+        **responses(404, 410),
+    },
+    response_class=Response,
+)
+def card(credential_id: str, request: Request, ctx: ContextDep) -> Response:
+    """The Open Graph card: the badge, its name, the provider and the issue date (never the learner)."""
+    _, claims = _current(ctx, credential_id)
+    achievement_id, achievement_name, provider_name = _names(claims)
+    summary = summarize(claims)
+    issued = parse_moment(summary["awardedDate"] or summary["validFrom"]) or datetime.now(UTC)
+    body = og_card_png(
+        achievement_id=achievement_id,
+        achievement_name=achievement_name,
+        provider_name=provider_name,
+        issued_on=issued.astimezone(LOCAL_TIME_ZONE).date(),
+        lang=_language(request),
+        badge_png=badge_png(claims),
+    )
+    return cacheable(request, body, "image/png", ARTEFACT_MAX_AGE)
+
+
+@router.get(
+    "/credentials/{credential_id}/badge.png",
+    responses={**document("image/png", description="The badge with the credential baked in."), **responses(404, 410)},
+    response_class=Response,
+)
+def baked_png(credential_id: str, ctx: ContextDep) -> Response:
+    """The badge as a PNG carrying the compact JWS in an ``openbadgecredential`` iTXt chunk (OB 3.0 baking)."""
+    record, claims = _current(ctx, credential_id)
+    return _attachment(bake_png(badge_png(claims), record.jwt), "image/png", f"{record.id}.png")
+
+
+@router.get(
+    "/credentials/{credential_id}/badge.svg",
+    responses={
+        **document("image/svg+xml", description="The badge with the credential baked in."),
+        **responses(404, 410),
+    },
+    response_class=Response,
+)
+def baked_svg(credential_id: str, ctx: ContextDep) -> Response:
+    """The badge as an SVG carrying the compact JWS in an ``openbadges:credential`` element (OB 3.0 baking)."""
+    record, claims = _current(ctx, credential_id)
+    return _attachment(bake_svg(badge_svg(claims), record.jwt), "image/svg+xml", f"{record.id}.svg")
+
+
+@router.get(
+    "/credentials/{credential_id}/certificate.pdf",
+    responses={**document("application/pdf", description="The printable certificate."), **responses(404, 410)},
+    response_class=Response,
+)
+def certificate(credential_id: str, request: Request, ctx: ContextDep) -> Response:
+    """An A4 certificate in the reader's language (``?lang=pl|en|uk``) with the QR code and the credential
+    attached as ``credential.jwt``."""
+    record, claims = _current(ctx, credential_id)
+    lang = _language(request)
+    state = badge_state(ctx, record, claims, lang)
+    today = datetime.now(UTC).date()
+    valid_until = claims.get("validUntil")
+    status = (
+        CertificateStatus("expired", today, datetime.fromisoformat(valid_until.replace("Z", "+00:00")).date())
+        if state.state == "expired" and isinstance(valid_until, str)
+        else CertificateStatus("valid", today)
+    )
+    content = content_from_credential(
+        claims,
+        lang=lang,
+        status=status,
+        verify_url=ctx.urls.short(record.id),
+        jws=record.jwt,
+        badge_png=badge_png(claims),
+    )
+    return _attachment(certificate_pdf(content), "application/pdf", f"{record.id}.pdf")
+
+
+@router.get(
+    "/credentials/{credential_id}/credential.json",
+    responses={**document("application/json", cacheable_too=False), **responses(404)},
+    response_class=Response,
+)
+def credential_json(credential_id: str, ctx: ContextDep) -> Response:
+    """The Open Badges 3.0 credential as JSON (the claims of its JWT), as a file."""
+    record = _record(ctx, credential_id)
+    return _attachment(_json(record.claims()), "application/json", f"{record.id}.json")
+
+
+@router.get(
+    "/q/{reference}",
+    status_code=303,
+    responses={303: {"description": "To the verifier's page for the credential."}, **responses(404)},
+    response_class=RedirectResponse,
+)
+def short_link(reference: str, ctx: ContextDep) -> RedirectResponse:
+    """What a QR code holds: a short link that leads to the verifier's verdict on the credential."""
+    credential_id = expand(reference)
+    if credential_id is None:
+        raise NotFound("There is no such credential.")
+    record = _record(ctx, credential_id)
+    return RedirectResponse(ctx.urls.verify(record.id), status_code=303, headers={"Cache-Control": "no-cache"})
