@@ -7,6 +7,7 @@ application seeing the client as gone. Either way the answer is the apps' usual 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from starlette.requests import ClientDisconnect
@@ -20,18 +21,33 @@ def too_large(limit: int) -> JSONResponse:
 
 
 class BodyLimit:
-    """ASGI middleware: ``default`` bytes for every route, ``routes[(method, path)]`` where given."""
+    """ASGI middleware: ``default`` bytes for every route, ``routes[(method, path)]`` where given; a path may name
+    one segment as ``{name}`` (``/api/v1/achievements/{id}/image``)."""
 
     def __init__(self, app: ASGIApp, *, default: int, routes: Mapping[tuple[str, str], int] | None = None) -> None:
         self.app = app
         self.default = default
-        self.routes = dict(routes or {})
+        self.routes = {key: limit for key, limit in (routes or {}).items() if "{" not in key[1]}
+        self.patterns = [
+            (method, re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$"), limit)
+            for (method, path), limit in (routes or {}).items()
+            if "{" in path
+        ]
+
+    def _limit(self, method: str, path: str) -> int:
+        found = self.routes.get((method, path))
+        if found is not None:
+            return found
+        return next(
+            (limit for wanted, pattern, limit in self.patterns if wanted == method and pattern.match(path)),
+            self.default,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.routes.get((scope["method"], scope["path"]), self.default)
+        limit = self._limit(scope["method"], scope["path"])
         declared = next((value for name, value in scope["headers"] if name == b"content-length"), b"")
         if declared.isdigit() and int(declared) > limit:
             await too_large(limit)(scope, receive, send)

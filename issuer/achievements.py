@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,8 +19,9 @@ from credentials.errors import SchemaInvalid
 from credentials.schema import validate_achievement
 from issuer import audit, repository
 from issuer.context import IssuerContext
-from issuer.errors import InvalidInput, schema_fields
-from issuer.models import Achievement, Provider
+from issuer.errors import InvalidInput, NotFound, schema_fields
+from issuer.models import Achievement, AchievementImage, Provider
+from issuer.uploaded_images import clean_image
 
 MAX_ACHIEVEMENT_BYTES = 6 * 1024
 EQF_URL = "https://europass.europa.eu/en/description-eight-eqf-levels"
@@ -53,6 +55,20 @@ class MicroCredential(BaseModel):
     furtherInformation: str | None = Field(default=None, max_length=1000)
 
 
+TRANSLATION_LANGUAGES = ("pl", "en", "uk")
+"""The programme's languages, in which an achievement's name, description and criteria may be given."""
+DEFAULT_LANGUAGE = "pl"
+
+
+class Translation(BaseModel):
+    """The achievement's words in another language (``translations.en``); the rest of it is the same."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=300)
+    description: str = Field(min_length=1, max_length=2000)
+    criteria: Criteria | None = None
+
+
 class AchievementIn(BaseModel):
     """``POST /api/v1/achievements``: Open Badges 3.0 ``Achievement`` fields by their OB names."""
 
@@ -74,6 +90,9 @@ class AchievementIn(BaseModel):
     microCredential: MicroCredential | None = None
     validityMonths: int | None = Field(default=None, ge=1, le=600)
     """Credentials of this achievement expire this many months after they become valid (e.g. 24)."""
+    translations: dict[Literal["pl", "en", "uk"], Translation] | None = None
+    """Name, description and criteria in the programme's other languages; credentials keep the original
+    (``inLanguage``, Polish when not given) and link each translation as a related achievement."""
 
 
 def _alignment(
@@ -158,7 +177,7 @@ def _micro_credential_alignments(block: MicroCredential, achievement_url: str) -
 def build_achievement(payload: AchievementIn, provider: Provider, achievement_url: str) -> dict[str, Any]:
     """Return the OB 3.0 ``Achievement``. Raises :class:`InvalidInput` naming each missing or invalid field."""
     document: dict[str, Any] = {"id": achievement_url, "type": ["Achievement"]}
-    fields = payload.model_dump(exclude_none=True, exclude={"microCredential", "validityMonths"})
+    fields = payload.model_dump(exclude_none=True, exclude={"microCredential", "validityMonths", "translations"})
     if isinstance(fields.get("image"), str):
         fields["image"] = {"id": fields["image"], "type": "Image"}
     elif isinstance(fields.get("image"), dict):
@@ -171,6 +190,18 @@ def build_achievement(payload: AchievementIn, provider: Provider, achievement_ur
             fields=[{"field": "criteria", "message": "give criteria.narrative or criteria.id"}],
         )
     document.update(fields)
+    if payload.translations:
+        original = payload.inLanguage or DEFAULT_LANGUAGE
+        if original in payload.translations:
+            raise InvalidInput(
+                "The achievement cannot be created.",
+                fields=[{"field": f"translations.{original}", "message": f"the achievement is itself in {original}"}],
+            )
+        document["inLanguage"] = original
+        document["related"] = [
+            {"id": translation_url(achievement_url, lang), "type": ["Related"], "inLanguage": lang}
+            for lang in sorted(payload.translations)
+        ]
     block = payload.microCredential
     if block is not None:
         missing = missing_micro_credential_elements(block, provider)
@@ -203,6 +234,71 @@ def build_achievement(payload: AchievementIn, provider: Provider, achievement_ur
     return document
 
 
+def translation_url(achievement_url: str, lang: str) -> str:
+    return f"{achievement_url}/translations/{lang}"
+
+
+def image_url(achievement_url: str) -> str:
+    return f"{achievement_url}/image"
+
+
+def translated(record: Achievement, lang: str) -> dict[str, Any] | None:
+    """The achievement as a related achievement in ``lang`` (OB 3.0 ``related`` with ``inLanguage``): the
+    original with the provider's translated name, description and criteria; ``None`` when there is none."""
+    words = (record.translations or {}).get(lang)
+    if not words:
+        return None
+    document = {name: value for name, value in record.document.items() if name != "related"}
+    original = {"id": record.document["id"], "type": ["Related"], "inLanguage": document.get("inLanguage")}
+    document.update(
+        id=translation_url(record.document["id"], lang),
+        name=words["name"],
+        description=words["description"],
+        inLanguage=lang,
+        related=[original],
+    )
+    if words.get("criteria"):
+        document["criteria"] = words["criteria"]
+    return document
+
+
+def set_image(
+    ctx: IssuerContext, provider: Provider, achievement_id: str, data: bytes, declared_type: str | None, actor: str
+) -> Achievement:
+    """Clean and keep the provider's image for an achievement; credentials issued from now on name it."""
+    media_type, cleaned = clean_image(data, declared_type)
+    assert provider.id is not None
+    with ctx.db.write() as session:
+        record = repository.achievement(session, provider.id, achievement_id)
+        if record is None:
+            raise NotFound("There is no such achievement for this provider.")
+        image = session.get(AchievementImage, achievement_id)
+        if image is None:
+            image = AchievementImage(achievement_id=achievement_id, media_type=media_type, data=cleaned)
+        image.media_type, image.data, image.updated_at = media_type, cleaned, datetime.now(UTC)
+        session.add(image)
+        document = {
+            **record.document,
+            "image": {"id": image_url(record.document["id"]), "type": "Image", "caption": record.document["name"]},
+        }
+        if len(json.dumps(document, ensure_ascii=False).encode("utf-8")) > MAX_ACHIEVEMENT_BYTES:
+            raise InvalidInput(
+                "The achievement has no room left for an image within a credential.",
+                fields=[{"field": "image", "message": "shorten the achievement's description or criteria first"}],
+            )
+        record.document = document
+        session.add(record)
+        audit.record(
+            session,
+            actor=actor,
+            action="achievement.image_set",
+            subject=record.document["id"],
+            provider_id=provider.id,
+            details={"media_type": media_type, "bytes": len(cleaned)},
+        )
+    return record
+
+
 def create_achievement(ctx: IssuerContext, provider: Provider, payload: AchievementIn, actor: str) -> Achievement:
     achievement_id = str(uuid.uuid4())
     document = build_achievement(payload, provider, ctx.urls.achievement(achievement_id))
@@ -213,6 +309,8 @@ def create_achievement(ctx: IssuerContext, provider: Provider, payload: Achievem
         document=document,
         eu_micro_credential=payload.microCredential is not None,
         validity_months=payload.validityMonths,
+        translations={lang: words.model_dump(exclude_none=True) for lang, words in (payload.translations or {}).items()}
+        or None,
     )
     with ctx.db.write() as session:
         session.add(record)

@@ -15,8 +15,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from http_edge.access_log import AccessLog
 from http_edge.body_limit import BodyLimit
 from http_edge.docs import add_docs
+from http_edge.head import HeadAsGet
 from http_edge.headers import SCRIPT_FILES_POLICY, SecurityHeaders
-from issuer import errors
+from issuer import errors, uploaded_images
 from issuer.api import badge, error_responses, public, v1, vc
 from issuer.api.gate import AuthenticateFirst
 from issuer.context import IssuerContext
@@ -65,8 +66,10 @@ def create_app(settings: IssuerSettings | None = None, context: IssuerContext | 
     throttle = FailureThrottle(ctx.settings.rate_limit_storage, ctx.settings.auth_failures_per_minute)
     # Added last = runs first: the log sees every answer, the headers go on every answer, an oversized body is
     # refused by its length, and the gate answers before anything reads a body.
+    app.add_middleware(HeadAsGet)
     app.add_middleware(AuthenticateFirst, context=ctx, throttle=throttle)
-    app.add_middleware(BodyLimit, default=MAX_BODY_BYTES, routes={("POST", vc.ISSUE_PATH): vc.MAX_ISSUE_BODY})
+    limits = {("POST", vc.ISSUE_PATH): vc.MAX_ISSUE_BODY, ("PUT", v1.IMAGE_PATH): uploaded_images.MAX_BYTES}
+    app.add_middleware(BodyLimit, default=MAX_BODY_BYTES, routes=limits)
     app.add_middleware(SecurityHeaders, content_security_policy=SCRIPT_FILES_POLICY)
     app.add_middleware(AccessLog)
     return app

@@ -19,9 +19,11 @@ from sqlmodel import select
 from credentials.eu_elements import EuElement, eu_elements
 from credentials.ob3 import summarize, validity_window
 from http_edge.language import format_date, relative_days
+from issuer import repository
+from issuer.achievements import DEFAULT_LANGUAGE, image_url, translated
 from issuer.context import IssuerContext
 from issuer.i18n import MESSAGES
-from issuer.models import Credential, SigningKey
+from issuer.models import Achievement, Credential, Provider, SigningKey
 
 State = Literal["valid", "expiring", "expired", "not_yet_valid", "revoked", "key_compromised"]
 WITHDRAWN: frozenset[State] = frozenset({"revoked", "key_compromised"})
@@ -199,6 +201,19 @@ def share_links(summary: Mapping[str, Any], page_url: str, credential_id: str, l
     }
 
 
+def translation(
+    ctx: IssuerContext, record: Credential, achievement: Mapping[str, Any], lang: str
+) -> dict[str, Any] | None:
+    """The provider's translation of the achievement's name, description and criteria into ``lang``, when the
+    credential is in another language and the provider gave one; the credential itself stays as signed."""
+    if record.achievement_id is None or achievement.get("inLanguage", DEFAULT_LANGUAGE) == lang:
+        return None
+    with ctx.db.read() as session:
+        stored = repository.public_achievement(session, record.achievement_id)
+    words = (stored.translations or {}).get(lang) if stored is not None else None
+    return dict(words) if words else None
+
+
 def page_context(ctx: IssuerContext, record: Credential, lang: str) -> dict[str, Any]:
     """Everything the learner's page shows."""
     claims = record.claims()
@@ -207,6 +222,10 @@ def page_context(ctx: IssuerContext, record: Credential, lang: str) -> dict[str,
     achievement = _mapping(subject.get("achievement"))
     criteria = _mapping(achievement.get("criteria"))
     links = ctx.urls.links(record.id)
+    words = translation(ctx, record, achievement, lang)
+    if words is not None:
+        summary = {**summary, "achievement": {**summary["achievement"], **words}}
+        criteria = _mapping(words.get("criteria")) or criteria
     tags = [tag for tag in achievement.get("tag") or () if isinstance(tag, str)]
     return {
         "claims": claims,
@@ -222,10 +241,36 @@ def page_context(ctx: IssuerContext, record: Credential, lang: str) -> dict[str,
         "tags": tags,
         "evidence": evidence(claims),
         "results": results(subject),
+        "description": summary["achievement"]["description"],
         "narrative": _text(subject.get("narrative")),
+        "translated": words is not None,
         "links": links,
         "image_url": f"{links['page']}/image",
         "card_url": f"{links['page']}/card.png",
         "share": share_links(summary, links["page"], links["page"], lang),
         "issuer_url": summary["issuer"]["id"],
+    }
+
+
+def achievement_context(ctx: IssuerContext, record: Achievement, provider: Provider, lang: str) -> dict[str, Any]:
+    """What an achievement's own page shows: what a badge of it says, in the reader's language where the
+    provider translated it."""
+    document = translated(record, lang) if record.document.get("inLanguage", DEFAULT_LANGUAGE) != lang else None
+    shown = document or record.document
+    criteria = _mapping(shown.get("criteria"))
+    return {
+        "achievement": shown,
+        "translated": document is not None,
+        "provider": provider,
+        "issuer_url": ctx.urls.issuer_id(provider.slug),
+        "image_url": image_url(record.document["id"]),
+        "description": _text(shown.get("description")),
+        "criteria": _text(criteria.get("narrative")),
+        "criteria_url": _url(criteria.get("id")),
+        "skills": skills(record.document),
+        "eu": eu_rows(eu_elements(record.document), lang),
+        "tags": [tag for tag in record.document.get("tag") or () if isinstance(tag, str)],
+        "evidence": [],
+        "results": [],
+        "narrative": None,
     }

@@ -89,6 +89,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "not_found_lead": "Pod tym adresem nie ma poświadczenia ani strony. Sprawdź, czy link jest kompletny.",
         "home_lead": "Wydawca cyfrowych odznak programu. Odznaki sprawdza się w weryfikatorze.",
         "to_verifier": "Przejdź do weryfikatora",
+        "providers": "Wydawcy odznak",
         "original_language": "Oryginał poświadczenia jest w innym języku; pokazujemy tłumaczenie wydawcy.",
     },
     "en": {
@@ -171,6 +172,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "not_found_lead": "There is no credential or page at this address. Check that the link is complete.",
         "home_lead": "The issuer of the programme's digital badges. Badges are checked at the verifier.",
         "to_verifier": "Go to the verifier",
+        "providers": "Badge issuers",
         "original_language": "The credential's original is in another language; this is the issuer's translation.",
     },
     "uk": {
@@ -253,6 +255,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "not_found_lead": "За цією адресою немає посвідчення чи сторінки. Перевірте, чи посилання повне.",
         "home_lead": "Видавець цифрових бейджів програми. Бейджі перевіряють у службі перевірки.",
         "to_verifier": "Перейти до служби перевірки",
+        "providers": "Видавці бейджів",
         "original_language": "Оригінал посвідчення іншою мовою; це переклад видавця.",
     },
 }

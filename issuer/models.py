@@ -90,7 +90,21 @@ class Achievement(SQLModel, table=True):
     eu_micro_credential: bool = False
     validity_months: int | None = None
     """Credentials of this achievement expire this many months after their validFrom."""
+    translations: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    """``{"en": {"name": …, "description": …, "criteria": {"narrative": …}}, "uk": …}``: the provider's own
+    translations, published as related achievements; credentials keep the original language."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AchievementImage(SQLModel, table=True):
+    """The image a provider uploaded for an achievement, cleaned (PNG re-encoded, SVG sanitised)."""
+
+    __tablename__ = "achievement_image"
+
+    achievement_id: str = Field(primary_key=True, foreign_key="achievement.id", max_length=36)
+    media_type: str = Field(max_length=40)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class StatusList(SQLModel, table=True):

@@ -923,7 +923,14 @@ def test_profile_html_escapes_provider_text(issuer: TestClient, ctx: IssuerConte
 def test_unknown_issuer_is_404(issuer: TestClient, provider: ProviderFixture) -> None:
     error_of(issuer.get("/issuers/nobody"), 404, "not_found")
     error_of(issuer.get("/issuers/nobody/did.json"), 404, "not_found")
-    error_of(issuer.get("/issuers/nobody", headers={"Accept": "text/html"}), 404, "not_found")
+    assert_not_found_page(issuer.get("/issuers/nobody", headers={"Accept": "text/html"}))
+
+
+def assert_not_found_page(response: Any) -> None:
+    """What a browser gets for a page that is not there: a page saying so, in Polish unless asked otherwise."""
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "<h1>Nie znaleziono</h1>" in response.text
 
 
 def test_did_document_lists_the_same_kids(
@@ -1046,7 +1053,10 @@ def test_qr_codes_are_served_and_cacheable(
 @pytest.mark.parametrize("accept", ["text/html", "application/vc+jwt", "application/json"])
 def test_unknown_credential_is_404(issuer: TestClient, provider: ProviderFixture, suffix: str, accept: str) -> None:
     response = issuer.get(f"/credentials/00000000-0000-0000-0000-000000000000{suffix}", headers={"Accept": accept})
-    error_of(response, 404, "not_found")
+    if accept == "text/html":
+        assert_not_found_page(response)
+    else:
+        error_of(response, 404, "not_found")
 
 
 def test_unknown_credential_via_api_is_404(issuer: TestClient, provider: ProviderFixture) -> None:

@@ -17,6 +17,7 @@ from credentials.jose import MAX_TOKEN_BYTES
 from http_edge.access_log import AccessLog
 from http_edge.body_limit import BodyLimit
 from http_edge.docs import add_docs
+from http_edge.head import HeadAsGet
 from http_edge.headers import SCRIPT_FILES_POLICY, VERIFIER_PERMISSIONS_POLICY, SecurityHeaders
 from verifier import api, http_errors, pages, vc_api
 from verifier.network import AddressPolicy, guarded_transport
@@ -96,13 +97,14 @@ def create_app(settings: VerifierSettings | None = None, client: httpx.AsyncClie
     app.state.verifier = verifier
     app.state.settings = settings
     app.add_exception_handler(http_errors.RequestError, http_errors.request_error)
-    app.add_exception_handler(StarletteHTTPException, http_errors.http_error)
+    app.add_exception_handler(StarletteHTTPException, pages.http_error)
     app.add_exception_handler(RequestValidationError, http_errors.validation_error)
     app.include_router(api.router)
     app.include_router(vc_api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     add_docs(app)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(BodyLimit, default=MAX_BODY_BYTES, routes={("POST", "/verify"): pages.MAX_UPLOAD_BYTES})
     app.add_middleware(
         SecurityHeaders,

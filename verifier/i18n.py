@@ -64,6 +64,7 @@ TEXT: dict[str, dict[str, str]] = {
         "receipt_by": "Wystawione przez weryfikator {url}",
         "language": "Język",
         "upload_problem": "Nie udało się odczytać pliku",
+        "no_such_page": "Nie ma tu takiej strony. Sprawdź poświadczenie poniżej.",
         "insecure_demo": "Tryb demonstracyjny: weryfikator łączy się z wydawcami bez HTTPS. Nie do użytku na co dzień.",
         "what_is_checked": "Co sprawdzamy",
         "what_is_checked_lead": "Podpis cyfrowy wydawcy, czy wydawca jest zaufany, czy treść nie została "
@@ -118,6 +119,7 @@ TEXT: dict[str, dict[str, str]] = {
         "receipt_by": "Issued by the verifier at {url}",
         "language": "Language",
         "upload_problem": "The file could not be read",
+        "no_such_page": "There is no such page here. Verify a credential below.",
         "insecure_demo": "Demo mode: this verifier contacts issuers without HTTPS. Do not rely on it in production.",
         "what_is_checked": "What is checked",
         "what_is_checked_lead": "The issuer's digital signature, whether the issuer is trusted, that nothing was "
@@ -171,6 +173,7 @@ TEXT: dict[str, dict[str, str]] = {
         "receipt_by": "Видано службою перевірки {url}",
         "language": "Мова",
         "upload_problem": "Не вдалося прочитати файл",
+        "no_such_page": "Такої сторінки тут немає. Перевірте посвідчення нижче.",
         "insecure_demo": "Демонстраційний режим: служба перевірки звертається до видавців без HTTPS. "
         "Не для щоденного використання.",
         "what_is_checked": "Що ми перевіряємо",

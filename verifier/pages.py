@@ -18,9 +18,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from credentials.jose import MAX_TOKEN_BYTES
 from http_edge.language import format_date, format_moment, negotiate, remember, switch_links
+from verifier import http_errors
 from verifier.api import get_verifier, is_link, run
 from verifier.http_errors import json_errors_of_a_page
 from verifier.i18n import CHECK_NAMES, OUTCOMES, TEXT, UPLOAD_ERRORS, check_message
@@ -201,7 +203,8 @@ async def verify_form(
             value = (await run_in_threadpool(extract, data, file.filename, file.content_type)).value
         except UploadRejected as exc:
             lang = negotiate(request)
-            return page(request, problem=UPLOAD_ERRORS[lang].get(exc.code, exc.message), status=400)
+            problem = f"{TEXT[lang]['upload_problem']}. {UPLOAD_ERRORS[lang].get(exc.code, exc.message)}"
+            return page(request, problem=problem, status=400)
     elif isinstance(file, str) and file.strip() and not value.strip():
         value = file  # a client that sent the file's text as a plain form field
     if not value.strip():
@@ -209,3 +212,12 @@ async def verify_form(
     # The camera scanner submits what the QR code says, which may be a verifier link: verify what it names.
     value = credential_of_verify_link(value.strip())[:MAX_FIELD_CHARS]
     return page(request, await run(get_verifier(request), value), value=value)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """A browser that asks for a page that is not here gets the form, saying so; anyone else the JSON error."""
+    assert isinstance(exc, StarletteHTTPException)
+    accept = request.headers.get("accept", "")
+    if exc.status_code == 404 and "text/html" in accept and not request.url.path.startswith("/api/"):
+        return page(request, problem=TEXT[negotiate(request)]["no_such_page"], status=404)
+    return await http_errors.http_error(request, exc)

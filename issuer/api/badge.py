@@ -21,6 +21,7 @@ from credentials.ob3 import summarize
 from credentials.short_ids import expand
 from http_edge.language import LOCAL_TIME_ZONE, negotiate, parse_moment
 from issuer import repository
+from issuer.achievements import translated
 from issuer.api.deps import ContextDep
 from issuer.api.error_responses import responses
 from issuer.api.public import _json, cacheable, document
@@ -30,8 +31,9 @@ from issuer.card import og_card_png
 from issuer.certificate import CertificateStatus, Language, certificate_pdf, content_from_credential
 from issuer.context import IssuerContext
 from issuer.errors import InvalidInput, NotFound, Withdrawn
-from issuer.models import Credential
+from issuer.models import AchievementImage, Credential, Provider
 from issuer.uploaded_images import clean_image
+from issuer.urls import last_segment
 
 router = APIRouter(tags=["public"], responses=responses(503))
 
@@ -69,12 +71,19 @@ def _achievement(claims: Mapping[str, Any]) -> Mapping[str, Any]:
     return achievement if isinstance(achievement, Mapping) else {}
 
 
-def own_image(claims: Mapping[str, Any]) -> tuple[str, bytes] | None:
-    """The achievement's own image when the credential carries it as a ``data:`` URL (PNG, JPEG or SVG),
-    cleaned as an upload would be; ``None`` when it has none, or names it only by an outside address."""
+def own_image(ctx: IssuerContext, claims: Mapping[str, Any]) -> tuple[str, bytes] | None:
+    """The achievement's own image: the one its provider uploaded here, or one the credential carries as a
+    ``data:`` URL (PNG, JPEG or SVG, cleaned as an upload would be); ``None`` when it has none, or names it only
+    by an outside address, which is never fetched."""
     image = _achievement(claims).get("image")
     reference = image.get("id") if isinstance(image, Mapping) else image
-    if not isinstance(reference, str) or not reference.startswith("data:"):
+    if not isinstance(reference, str):
+        return None
+    if reference.startswith(ctx.urls.achievement("")) and reference.endswith("/image"):
+        with ctx.db.read() as session:
+            stored = session.get(AchievementImage, last_segment(reference.removesuffix("/image")))
+        return (stored.media_type, stored.data) if stored is not None else None
+    if not reference.startswith("data:"):
         return None
     header, _, data = reference.partition(",")
     try:
@@ -90,15 +99,15 @@ def _names(claims: Mapping[str, Any]) -> tuple[str, str, str]:
     return achievement_id, summary["achievement"]["name"] or "", summary["issuer"]["name"] or ""
 
 
-def badge_svg(claims: Mapping[str, Any]) -> bytes:
-    found = own_image(claims)
+def badge_svg(ctx: IssuerContext, claims: Mapping[str, Any]) -> bytes:
+    found = own_image(ctx, claims)
     if found is not None and found[0] == "image/svg+xml":
         return found[1]
     return artwork_svg(*_names(claims))
 
 
-def badge_png(claims: Mapping[str, Any]) -> bytes:
-    found = own_image(claims)
+def badge_png(ctx: IssuerContext, claims: Mapping[str, Any]) -> bytes:
+    found = own_image(ctx, claims)
     if found is not None and found[0] == "image/png":
         return found[1]
     return artwork_png(*_names(claims))
@@ -117,7 +126,7 @@ def _attachment(body: bytes, media_type: str, filename: str) -> Response:
 def credential_image(credential_id: str, request: Request, ctx: ContextDep) -> Response:
     """The achievement's image, or the generated artwork (SVG) when it has none."""
     claims = _record(ctx, credential_id).claims()
-    found = own_image(claims)
+    found = own_image(ctx, claims)
     media_type, body = found if found is not None else ("image/svg+xml", artwork_svg(*_names(claims)))
     response = cacheable(request, body, media_type, ARTEFACT_MAX_AGE)
     response.headers["Content-Security-Policy"] = IMAGE_POLICY
@@ -144,7 +153,7 @@ def card(credential_id: str, request: Request, ctx: ContextDep) -> Response:
         provider_name=provider_name,
         issued_on=issued.astimezone(LOCAL_TIME_ZONE).date(),
         lang=_language(request),
-        badge_png=badge_png(claims),
+        badge_png=badge_png(ctx, claims),
     )
     return cacheable(request, body, "image/png", ARTEFACT_MAX_AGE)
 
@@ -157,7 +166,7 @@ def card(credential_id: str, request: Request, ctx: ContextDep) -> Response:
 def baked_png(credential_id: str, ctx: ContextDep) -> Response:
     """The badge as a PNG carrying the compact JWS in an ``openbadgecredential`` iTXt chunk (OB 3.0 baking)."""
     record, claims = _current(ctx, credential_id)
-    return _attachment(bake_png(badge_png(claims), record.jwt), "image/png", f"{record.id}.png")
+    return _attachment(bake_png(badge_png(ctx, claims), record.jwt), "image/png", f"{record.id}.png")
 
 
 @router.get(
@@ -171,7 +180,7 @@ def baked_png(credential_id: str, ctx: ContextDep) -> Response:
 def baked_svg(credential_id: str, ctx: ContextDep) -> Response:
     """The badge as an SVG carrying the compact JWS in an ``openbadges:credential`` element (OB 3.0 baking)."""
     record, claims = _current(ctx, credential_id)
-    return _attachment(bake_svg(badge_svg(claims), record.jwt), "image/svg+xml", f"{record.id}.svg")
+    return _attachment(bake_svg(badge_svg(ctx, claims), record.jwt), "image/svg+xml", f"{record.id}.svg")
 
 
 @router.get(
@@ -198,7 +207,7 @@ def certificate(credential_id: str, request: Request, ctx: ContextDep) -> Respon
         status=status,
         verify_url=ctx.urls.short(record.id),
         jws=record.jwt,
-        badge_png=badge_png(claims),
+        badge_png=badge_png(ctx, claims),
     )
     return _attachment(certificate_pdf(content), "application/pdf", f"{record.id}.pdf")
 
@@ -227,3 +236,41 @@ def short_link(reference: str, ctx: ContextDep) -> RedirectResponse:
         raise NotFound("There is no such credential.")
     record = _record(ctx, credential_id)
     return RedirectResponse(ctx.urls.verify(record.id), status_code=303, headers={"Cache-Control": "no-cache"})
+
+
+@router.get(
+    "/achievements/{achievement_id}/image",
+    responses={**document("image/png", "image/svg+xml", description="The achievement's image."), **responses(404)},
+    response_class=Response,
+)
+def achievement_image(achievement_id: str, request: Request, ctx: ContextDep) -> Response:
+    """The image the provider uploaded for the achievement, or the generated artwork (SVG) when there is none."""
+    with ctx.db.read() as session:
+        stored = session.get(AchievementImage, achievement_id)
+        found = repository.public_achievement(session, achievement_id) if stored is None else None
+        provider = session.get(Provider, found.provider_id) if found is not None else None
+    if stored is not None:
+        media_type, body = stored.media_type, stored.data
+    elif found is not None and provider is not None:
+        media_type, body = "image/svg+xml", artwork_svg(found.document["id"], found.document["name"], provider.name)
+    else:
+        raise NotFound("There is no such achievement.")
+    response = cacheable(request, body, media_type, ARTEFACT_MAX_AGE)
+    response.headers["Content-Security-Policy"] = IMAGE_POLICY
+    return response
+
+
+@router.get(
+    "/achievements/{achievement_id}/translations/{lang}",
+    responses={**document("application/json", description="The achievement in another language."), **responses(404)},
+    response_class=Response,
+)
+def achievement_translation(achievement_id: str, lang: str, request: Request, ctx: ContextDep) -> Response:
+    """The achievement in ``lang``, as OB 3.0 publishes a translation: an Achievement with ``inLanguage``,
+    related to the original."""
+    with ctx.db.read() as session:
+        found = repository.public_achievement(session, achievement_id)
+    document = translated(found, lang) if found is not None else None
+    if document is None:
+        raise NotFound("There is no such translation of this achievement.")
+    return cacheable(request, _json(document), "application/json", ctx.settings.jwks_max_age)

@@ -12,12 +12,13 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from http_edge.allow import error_headers
 from issuer import errors
+from issuer.api.pages import render, wants_page
 
 log = logging.getLogger("issuer")
 
@@ -89,9 +90,15 @@ def _status_for(error: errors.IssuerError) -> int:
     return 500
 
 
-async def issuer_error(_request: Request, exc: Exception) -> JSONResponse:
+def not_found_page(request: Request) -> Response:
+    return render(request, "not_found.html", {}, status=404)
+
+
+async def issuer_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.IssuerError)
     status = _status_for(exc)
+    if status == 404 and wants_page(request):
+        return not_found_page(request)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(error_body(exc.code, exc.message, exc.fields, **exc.details), status, headers=headers)
 
@@ -120,8 +127,10 @@ def _message(problem: Any) -> str:
     return str(problem["msg"])
 
 
-async def http_error(request: Request, exc: Exception) -> JSONResponse:
+async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404 and wants_page(request):
+        return not_found_page(request)
     code = FRAMEWORK_CODES.get(exc.status_code, "http_error")
     return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=error_headers(request, exc))
 

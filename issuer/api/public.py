@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi import Path as FastAPIPath
-from fastapi.templating import Jinja2Templates
 
 from credentials.hashing import sha256_hex
-from http_edge.language import remember, switch_links
 from issuer import repository
 from issuer.api.deps import ContextDep
 from issuer.api.error_responses import responses
+from issuer.api.pages import accepts, render
 from issuer.api.schemas import Health, RevocationStatus
-from issuer.badge_page import page_context
+from issuer.badge_page import achievement_context, page_context
 from issuer.errors import NotFound
-from issuer.i18n import MESSAGES, language
-from issuer.models import Credential
+from issuer.i18n import language
+from issuer.models import Credential, Provider
 from issuer.providers import did_document, get_provider, jwks_document, key_document, profile_document
 from issuer.qr import qr_png, qr_svg
 from issuer.revocation import revocation_status
@@ -35,8 +33,6 @@ def document(*media_types: str, description: str = "The document.", cacheable_to
         answers[304] = {"description": "Not modified (If-None-Match matched the ETag)."}
     return answers
 
-
-templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
 
 MAX_LIST_NUMBER = 2**31 - 1
 """Status lists are numbered 1, 2, 3, …; a larger number would overflow the database's integers."""
@@ -67,10 +63,12 @@ def _json(document: dict[str, Any]) -> bytes:
 VARY = {"Vary": "Accept"}
 
 
-def _wanted(request: Request, types: tuple[str, ...]) -> str | None:
-    """The first of ``types`` that the Accept header names (media types compare case-insensitively)."""
-    accept = request.headers.get("accept", "").lower()
-    return next((media_type for media_type in types if media_type in accept), None)
+@router.get("/", response_class=Response, include_in_schema=False)
+def home(request: Request, ctx: ContextDep) -> Response:
+    """The issuer's front page, for a person who arrives at its address: the programme and its issuers."""
+    with ctx.db.read() as session:
+        providers = [{"name": p.name, "url": ctx.urls.issuer_id(p.slug)} for p in repository.providers(session)]
+    return render(request, "home.html", {"providers": providers})
 
 
 @router.get("/healthz")
@@ -92,12 +90,8 @@ def jwks(request: Request, ctx: ContextDep) -> Response:
 def issuer_profile(slug: str, request: Request, ctx: ContextDep) -> Response:
     provider = get_provider(ctx, slug)
     profile = profile_document(ctx, provider, with_context=True)
-    if _wanted(request, ("text/html",)):
-        lang = language(request)
-        context = {"profile": profile, "t": MESSAGES[lang], "lang": lang, "languages": switch_links(request)}
-        response = templates.TemplateResponse(request, "profile.html", context, headers=VARY)
-        remember(request, response)
-        return response
+    if accepts(request, ("text/html",)):
+        return render(request, "profile.html", {"profile": profile}, headers=VARY)
     return cacheable(request, _json(profile), "application/json", ctx.settings.jwks_max_age, VARY)
 
 
@@ -130,9 +124,13 @@ def issuer_did(slug: str, request: Request, ctx: ContextDep) -> Response:
 def achievement(achievement_id: str, request: Request, ctx: ContextDep) -> Response:
     with ctx.db.read() as session:
         found = repository.public_achievement(session, achievement_id)
-    if found is None:
+        provider = session.get(Provider, found.provider_id) if found is not None else None
+    if found is None or provider is None:
         raise NotFound("There is no such achievement.")
-    return cacheable(request, _json(found.document), "application/json", ctx.settings.jwks_max_age)
+    if accepts(request, ("text/html",)) and not accepts(request, JSON_TYPES):
+        context = achievement_context(ctx, found, provider, language(request))
+        return render(request, "achievement.html", context, headers=VARY)
+    return cacheable(request, _json(found.document), "application/json", ctx.settings.jwks_max_age, VARY)
 
 
 def _credential(ctx: ContextDep, credential_id: str) -> Credential:
@@ -162,17 +160,13 @@ def credential(credential_id: str, request: Request, ctx: ContextDep) -> Respons
     """The credential: its JWT (``Accept: application/vc+jwt``), JSON, or the learner's public page."""
     record = _credential(ctx, credential_id)
     headers = {"Cache-Control": "no-cache", **VARY}
-    media_type = _wanted(request, JWT_TYPES)
+    media_type = accepts(request, JWT_TYPES)
     if media_type is not None:
         return Response(record.jwt, media_type=media_type, headers=headers)
     claims = record.claims()
-    if _wanted(request, JSON_TYPES):
+    if accepts(request, JSON_TYPES):
         return Response(_json(claims), media_type="application/json", headers=headers)
-    lang = language(request)
-    context = {**page_context(ctx, record, lang), "t": MESSAGES[lang], "lang": lang, "languages": switch_links(request)}
-    response = templates.TemplateResponse(request, "credential.html", context, headers=headers)
-    remember(request, response)
-    return response
+    return render(request, "credential.html", page_context(ctx, record, language(request)), headers=headers)
 
 
 @router.get("/credentials/{credential_id}/status", responses=responses(404), response_model=RevocationStatus)

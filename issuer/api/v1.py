@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from issuer import repository
-from issuer.achievements import AchievementIn, create_achievement, list_achievements
+from issuer.achievements import AchievementIn, create_achievement, list_achievements, set_image
 from issuer.api.deps import ContextDep, PrincipalDep
 from issuer.api.error_responses import responses
 from issuer.api.schemas import AchievementList, CredentialDetail, CredentialPage, IssuedCredential, Revoked
@@ -127,3 +128,32 @@ def post_revoke(
     return Revoked.model_validate(
         {"id": ctx.urls.credential(revoked.record.id), **revocation_status(ctx, revoked.record)}
     )
+
+
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
+IMAGE_PATH = "/api/v1/achievements/{achievement_id}/image"
+
+
+@router.put(
+    IMAGE_PATH.removeprefix("/api/v1"),
+    responses={**responses(403, 404, 413, 422)},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "The image itself: PNG, JPEG or SVG, up to 1 MiB, at least 64×64 pixels.",
+            "content": {media_type: {"schema": {"type": "string", "format": "binary"}} for media_type in IMAGE_TYPES},
+        }
+    },
+)
+async def put_achievement_image(
+    achievement_id: str, request: Request, ctx: ContextDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """Set the achievement's image (the badge people see); needs the ``manage`` scope. PNG and JPEG are
+    re-encoded as PNG, SVG is sanitised; credentials issued from now on show it, earlier ones keep theirs."""
+    principal.require("manage")
+    data = await request.body()
+    declared = request.headers.get("content-type", "").split(";")[0].strip().lower() or None
+    record = await run_in_threadpool(
+        set_image, ctx, principal.provider, achievement_id, data, declared, principal.actor
+    )
+    return record.document
