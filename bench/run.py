@@ -58,18 +58,22 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 from sqlmodel import col, func, select  # noqa: E402
 
 from credentials import status_list  # noqa: E402
+from credentials.baking import bake_png  # noqa: E402
 from credentials.keys import NEW_RSA_BITS, SIGNING_ALGORITHMS  # noqa: E402
 from issuer import status_lists  # noqa: E402
 from issuer.achievements import AchievementIn, create_achievement  # noqa: E402
 from issuer.api_keys import Principal  # noqa: E402
 from issuer.app import create_app as create_issuer_app  # noqa: E402
+from issuer.artwork import artwork_png  # noqa: E402
+from issuer.card import og_card_png  # noqa: E402
+from issuer.certificate import CertificateStatus, certificate_pdf, content_from_credential  # noqa: E402
 from issuer.cli import DEMO_ACHIEVEMENT as ACHIEVEMENT  # noqa: E402
 from issuer.context import IssuerContext  # noqa: E402
 from issuer.issuance import CredentialRequest, issue_credentials  # noqa: E402
 from issuer.migrate import upgrade  # noqa: E402
 from issuer.models import AuditEntry, Credential  # noqa: E402
 from issuer.providers import create_provider  # noqa: E402
-from issuer.qr import qr_png  # noqa: E402
+from issuer.qr import qr_png, qr_version  # noqa: E402
 from issuer.revocation import revoke  # noqa: E402
 from issuer.settings import IssuerSettings  # noqa: E402
 from verifier.app import build_verifier  # noqa: E402
@@ -758,11 +762,62 @@ def qr_in_process(verify_urls: Sequence[str]) -> tuple[list[str], float]:
         qr_png(url)
     cached_us = (time.perf_counter() - start) / calls * 1e6
     return [
-        f"verify URL: {url} ({len(url)} bytes)",
+        f"QR link: {url} ({len(url)} bytes, version {qr_version(url)})",
         f"qr_png uncached (__wrapped__): median {statistics.median(uncached):.2f} ms, "
         f"max {max(uncached):.2f} ms over {len(uncached)} URLs; first call after cache_clear {first:.2f} ms; "
         f"cached call {cached_us:.2f} µs",
     ], statistics.median(uncached)
+
+
+ARTEFACT_SAMPLES = 5
+
+
+def artefact_timings(issuer: Issuer, credential_ids: Sequence[str]) -> tuple[list[str], dict[str, float]]:
+    """What the learner's downloads cost to make, uncached: the badge artwork, the baked PNG, the Open Graph
+    card and the PDF certificate (the routes keep what they made; these are the first reader's cost)."""
+    ctx = issuer.ctx
+    samples: dict[str, list[float]] = {"artwork PNG": [], "baked PNG": [], "card PNG": [], "certificate PDF": []}
+    for credential_id in credential_ids[:ARTEFACT_SAMPLES]:
+        with ctx.db.read() as session:
+            record = session.get(Credential, credential_id)
+        assert record is not None
+        claims = record.claims()
+        names = (f"{claims['credentialSubject']['achievement']['id']}#{credential_id}", "Bench", "Provider")
+        start = time.perf_counter()
+        badge = artwork_png.__wrapped__(*names)
+        samples["artwork PNG"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        bake_png(badge, record.jwt)
+        samples["baked PNG"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        og_card_png(
+            achievement_id=names[0],
+            achievement_name=names[1],
+            provider_name=names[2],
+            issued_on=datetime.now(UTC).date(),
+            lang="pl",
+            badge_png=badge,
+        )
+        samples["card PNG"].append(time.perf_counter() - start)
+        content = content_from_credential(
+            claims,
+            lang="pl",
+            status=CertificateStatus("valid", datetime.now(UTC).date()),
+            verify_url=ctx.urls.short(record.id),
+            jws=record.jwt,
+            badge_png=badge,
+        )
+        start = time.perf_counter()
+        pdf = certificate_pdf(content)
+        samples["certificate PDF"].append(time.perf_counter() - start)
+        if not pdf.startswith(b"%PDF"):
+            raise BenchError("certificate_pdf did not return a PDF")
+    medians = {name: statistics.median(values) * 1000 for name, values in samples.items()}
+    lines = [
+        f"{name}: median {value:.1f} ms over {len(samples[name])} credentials (uncached)"
+        for name, value in medians.items()
+    ]
+    return lines, medians
 
 
 def status_list_timings(issuer: Issuer, credential_ids: Sequence[str]) -> tuple[list[str], float]:
@@ -908,7 +963,11 @@ def main() -> int:
                         say("  " + line)
                     say(f"  ratio {results[-1].ratio:.3f} (target ≥ {results[-1].target})")
                     qr_http_lines, qr_cached_ms = qr_over_http(started["issuer"], [c.record.id for c in issued])
-            verify_urls = [issuer.ctx.urls.verify(c.record.id) for c in issued]
+            verify_urls = [issuer.ctx.urls.short(c.record.id) for c in issued]
+            section("Learner's downloads")
+            artefact_lines, artefact_ms = artefact_timings(issuer, [c.record.id for c in issued])
+            for line in artefact_lines:
+                say("  " + line)
             section("Status list")
             status_lines, status_ms = status_list_timings(issuer, [c.record.id for c in issued])
             for line in status_lines:
@@ -943,6 +1002,7 @@ def main() -> int:
         )
     )
     rows.append(("QR render, uncached (ms)", f"{qr_uncached_ms:.2f}", "(info)", "-"))
+    rows.extend((f"{name}, uncached (ms)", f"{value:.1f}", "(info)", "-") for name, value in artefact_ms.items())
     rows.append(
         (
             "Status list re-sign (ms)",

@@ -556,7 +556,7 @@ def test_qr_version_stays_within_5_at_the_url_limit(tmp_path: Path, database_url
         IssuerContext.from_settings(settings(longest + "b"))
 
 
-def test_a_typical_short_link_is_a_version_4_code_at_error_correction_q() -> None:
+def test_a_typical_short_link_fits_version_5_at_error_correction_q() -> None:
     link = "https://odznaka.lublin.eu/q/" + compact("ffffffff-ffff-ffff-ffff-ffffffffffff")
     result = decode_png(qr_png(link))
     extra = result.extra if isinstance(result.extra, dict) else json.loads(result.extra or "{}")

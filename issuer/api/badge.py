@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +37,11 @@ from issuer.uploaded_images import clean_image
 from issuer.urls import last_segment
 
 router = APIRouter(tags=["public"], responses=responses(503))
+
+made_card = functools.lru_cache(maxsize=512)(og_card_png)
+made_certificate = functools.lru_cache(maxsize=128)(certificate_pdf)
+"""Cards and certificates take 0.1–0.3 s of CPU each (``make bench``): one made is kept for the next reader
+(a certificate's content includes the day's date and the credential's state, so a change makes a new one)."""
 
 ARTEFACT_MAX_AGE = 300
 """Seconds a browser may keep an artefact: a revocation shows within minutes on every copy served."""
@@ -147,7 +153,7 @@ def card(credential_id: str, request: Request, ctx: ContextDep) -> Response:
     achievement_id, achievement_name, provider_name = _names(claims)
     summary = summarize(claims)
     issued = parse_moment(summary["awardedDate"] or summary["validFrom"]) or datetime.now(UTC)
-    body = og_card_png(
+    body = made_card(
         achievement_id=achievement_id,
         achievement_name=achievement_name,
         provider_name=provider_name,
@@ -209,7 +215,7 @@ def certificate(credential_id: str, request: Request, ctx: ContextDep) -> Respon
         jws=record.jwt,
         badge_png=badge_png(ctx, claims),
     )
-    return _attachment(certificate_pdf(content), "application/pdf", f"{record.id}.pdf")
+    return _attachment(made_certificate(content), "application/pdf", f"{record.id}.pdf")
 
 
 @router.get(
