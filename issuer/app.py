@@ -68,7 +68,11 @@ def create_app(settings: IssuerSettings | None = None, context: IssuerContext | 
     # refused by its length, and the gate answers before anything reads a body.
     app.add_middleware(HeadAsGet)
     app.add_middleware(AuthenticateFirst, context=ctx, throttle=throttle)
-    limits = {("POST", vc.ISSUE_PATH): vc.MAX_ISSUE_BODY, ("PUT", v1.IMAGE_PATH): uploaded_images.MAX_BYTES}
+    limits = {
+        ("POST", vc.ISSUE_PATH): vc.MAX_ISSUE_BODY,
+        ("PUT", v1.IMAGE_PATH): uploaded_images.MAX_BYTES,
+        ("PUT", v1.LOGO_PATH): uploaded_images.MAX_BYTES,
+    }
     app.add_middleware(BodyLimit, default=MAX_BODY_BYTES, routes=limits)
     app.add_middleware(SecurityHeaders, content_security_policy=SCRIPT_FILES_POLICY)
     app.add_middleware(AccessLog)

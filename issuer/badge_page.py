@@ -201,6 +201,13 @@ def share_links(summary: Mapping[str, Any], page_url: str, credential_id: str, l
     }
 
 
+def own_logo(issuer: object, issuer_id: str | None) -> str | None:
+    """The issuer's logo when it is the one this issuer serves (an outside address is never loaded by a page)."""
+    image = _mapping(issuer).get("image")
+    reference = _mapping(image).get("id") if isinstance(image, Mapping) else image
+    return reference if issuer_id and reference == f"{issuer_id}/image" else None
+
+
 def translation(
     ctx: IssuerContext, record: Credential, achievement: Mapping[str, Any], lang: str
 ) -> dict[str, Any] | None:
@@ -249,6 +256,7 @@ def page_context(ctx: IssuerContext, record: Credential, lang: str) -> dict[str,
         "card_url": f"{links['page']}/card.png",
         "share": share_links(summary, links["page"], links["page"], lang),
         "issuer_url": summary["issuer"]["id"],
+        "issuer_logo": own_logo(claims.get("issuer"), summary["issuer"]["id"]),
     }
 
 

@@ -96,6 +96,17 @@ class Achievement(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class ProviderImage(SQLModel, table=True):
+    """A provider's logo as it uploaded it, cleaned like an achievement's image."""
+
+    __tablename__ = "provider_image"
+
+    provider_id: int = Field(primary_key=True, foreign_key="provider.id")
+    media_type: str = Field(max_length=40)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class AchievementImage(SQLModel, table=True):
     """The image a provider uploaded for an achievement, cleaned (PNG re-encoded, SVG sanitised)."""
 

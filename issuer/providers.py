@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -12,8 +13,9 @@ from credentials.ob3 import CONTEXTS
 from issuer import audit, repository
 from issuer.context import IssuerContext
 from issuer.errors import AlreadyExists, InvalidInput, NotFound
-from issuer.models import Provider, utcnow
+from issuer.models import Provider, ProviderImage, utcnow
 from issuer.signing_keys import add_key, published_jwk
+from issuer.uploaded_images import clean_image
 
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 COUNTRY = re.compile(r"[A-Z]{2}")
@@ -151,3 +153,32 @@ def did_document(ctx: IssuerContext, provider: Provider) -> dict[str, Any]:
         "verificationMethod": methods,
         "assertionMethod": references,
     }
+
+
+def logo_url(ctx: IssuerContext, provider: Provider) -> str:
+    return f"{ctx.urls.issuer_id(provider.slug)}/image"
+
+
+def set_logo(ctx: IssuerContext, provider: Provider, data: bytes, declared_type: str | None, actor: str) -> Provider:
+    """Clean and keep the provider's logo; its profile (and the issuer of credentials issued from now on) names it."""
+    media_type, cleaned = clean_image(data, declared_type)
+    assert provider.id is not None
+    with ctx.db.write() as session:
+        image = session.get(ProviderImage, provider.id)
+        if image is None:
+            image = ProviderImage(provider_id=provider.id, media_type=media_type, data=cleaned)
+        image.media_type, image.data, image.updated_at = media_type, cleaned, datetime.now(UTC)
+        session.add(image)
+        stored = session.get(Provider, provider.id)
+        assert stored is not None
+        stored.image = logo_url(ctx, stored)
+        session.add(stored)
+        audit.record(
+            session,
+            actor=actor,
+            action="provider.logo_set",
+            subject=ctx.urls.issuer_id(provider.slug),
+            provider_id=provider.id,
+            details={"media_type": media_type, "bytes": len(cleaned)},
+        )
+    return stored

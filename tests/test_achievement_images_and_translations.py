@@ -175,3 +175,33 @@ def test_a_translation_into_the_original_language_is_refused(issuer: TestClient,
     unknown = {**PLAIN_ACHIEVEMENT, "translations": {"de": {"name": "x", "description": "y"}}}
     response = issuer.post("/api/v1/achievements", json=unknown, headers=provider.headers)
     assert response.status_code == 422 and "translations.de" in response.text
+
+
+def test_a_providers_logo_is_on_its_profile_and_beside_its_name(
+    issuer: TestClient, ctx: IssuerContext, provider: ProviderFixture, achievement: dict[str, Any]
+) -> None:
+    logo = png_of((120, 120), "crimson")
+    response = issuer.put(
+        "/api/v1/profile/image", content=logo, headers={**provider.headers, "Content-Type": "image/png"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["image"] == {"id": f"{provider.issuer_id}/image", "type": "Image"}
+    served = issuer.get(f"/issuers/{provider.slug}/image")
+    assert served.headers["content-type"] == "image/png"
+    assert Image.open(io.BytesIO(served.content)).size == (120, 120)
+
+    profile = issuer.get(f"/issuers/{provider.slug}", headers={"Accept": "text/html"}).text
+    assert f'src="{provider.issuer_id}/image"' in profile
+    issued = issue(issuer, provider, achievement)
+    assert payload_of(issued["jwt"])["issuer"]["image"] == {"id": f"{provider.issuer_id}/image", "type": "Image"}
+    page = issuer.get(path_of(issued["id"]), headers={"Accept": "text/html"}).text
+    assert f'<img class="logo" src="{provider.issuer_id}/image"' in page
+
+    other = add_provider(ctx, "umcs", name="UMCS", image="https://umcs.example/logo.png")
+    assert issuer.get("/issuers/umcs/image").status_code == 404
+    outside = issuer.get("/issuers/umcs", headers={"Accept": "text/html"}).text
+    assert "<img" not in outside, "a logo at an outside address is never loaded by a page"
+    refused = issuer.put(
+        "/api/v1/profile/image", content=b"<svg", headers={**other.headers, "Content-Type": "image/svg+xml"}
+    )
+    assert refused.status_code == 422

@@ -100,6 +100,7 @@ issuer_schema = schemathesis.openapi.from_asgi(
                     "POST /api/v1/achievements",
                     "POST /api/v1/credentials",
                     "PUT /api/v1/achievements/{achievement_id}/image",
+                    "PUT /api/v1/profile/image",
                 )
             ),
             # A posted credential whose issuer is not the caller's, or that breaks the data model, is "invalid

@@ -32,7 +32,8 @@ from issuer.card import og_card_png
 from issuer.certificate import CertificateStatus, Language, certificate_pdf, content_from_credential
 from issuer.context import IssuerContext
 from issuer.errors import InvalidInput, NotFound, Withdrawn
-from issuer.models import AchievementImage, Credential, Provider
+from issuer.models import AchievementImage, Credential, Provider, ProviderImage
+from issuer.providers import get_provider
 from issuer.uploaded_images import clean_image
 from issuer.urls import last_segment
 
@@ -280,3 +281,19 @@ def achievement_translation(achievement_id: str, lang: str, request: Request, ct
     if document is None:
         raise NotFound("There is no such translation of this achievement.")
     return cacheable(request, _json(document), "application/json", ctx.settings.jwks_max_age)
+
+
+@router.get(
+    "/issuers/{slug}/image",
+    responses={**document("image/png", "image/svg+xml", description="The provider's logo."), **responses(404)},
+    response_class=Response,
+)
+def provider_logo(slug: str, request: Request, ctx: ContextDep) -> Response:
+    provider = get_provider(ctx, slug)
+    with ctx.db.read() as session:
+        stored = session.get(ProviderImage, provider.id)
+    if stored is None:
+        raise NotFound("The provider has no logo.")
+    response = cacheable(request, stored.data, stored.media_type, ARTEFACT_MAX_AGE)
+    response.headers["Content-Security-Policy"] = IMAGE_POLICY
+    return response

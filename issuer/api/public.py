@@ -14,7 +14,7 @@ from issuer.api.deps import ContextDep
 from issuer.api.error_responses import responses
 from issuer.api.pages import accepts, render
 from issuer.api.schemas import Health, RevocationStatus
-from issuer.badge_page import achievement_context, page_context
+from issuer.badge_page import achievement_context, own_logo, page_context
 from issuer.errors import NotFound
 from issuer.i18n import language
 from issuer.models import Credential, Provider
@@ -91,7 +91,8 @@ def issuer_profile(slug: str, request: Request, ctx: ContextDep) -> Response:
     provider = get_provider(ctx, slug)
     profile = profile_document(ctx, provider, with_context=True)
     if accepts(request, ("text/html",)):
-        return render(request, "profile.html", {"profile": profile}, headers=VARY)
+        logo = own_logo(profile, profile["id"])
+        return render(request, "profile.html", {"profile": profile, "logo": logo}, headers=VARY)
     return cacheable(request, _json(profile), "application/json", ctx.settings.jwks_max_age, VARY)
 
 

@@ -17,6 +17,7 @@ from issuer.context import IssuerContext
 from issuer.errors import NotFound
 from issuer.issuance import CredentialRequest, StoredCredential, issue_credentials
 from issuer.models import Credential
+from issuer.providers import profile_document, set_logo
 from issuer.revocation import RevokeRequest, revocation_status, revoke_for
 
 MAX_OFFSET = 2**31 - 1
@@ -157,3 +158,27 @@ async def put_achievement_image(
         set_image, ctx, principal.provider, achievement_id, data, declared, principal.actor
     )
     return record.document
+
+
+LOGO_PATH = "/api/v1/profile/image"
+
+
+@router.put(
+    LOGO_PATH.removeprefix("/api/v1"),
+    responses={**responses(403, 413, 422)},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "The logo itself: PNG, JPEG or SVG, up to 1 MiB, at least 64×64 pixels.",
+            "content": {media_type: {"schema": {"type": "string", "format": "binary"}} for media_type in IMAGE_TYPES},
+        }
+    },
+)
+async def put_logo(request: Request, ctx: ContextDep, principal: PrincipalDep) -> dict[str, Any]:
+    """Set the provider's logo, shown on its profile and beside its name on learners' pages; needs ``manage``.
+    Cleaned like an achievement's image; credentials issued from now on name it in their issuer."""
+    principal.require("manage")
+    data = await request.body()
+    declared = request.headers.get("content-type", "").split(";")[0].strip().lower() or None
+    provider = await run_in_threadpool(set_logo, ctx, principal.provider, data, declared, principal.actor)
+    return profile_document(ctx, provider, with_context=False)
