@@ -175,6 +175,18 @@ DEMO_ACHIEVEMENT = {
         "participation": "blended",
         "qualityAssurance": "Wewnętrzny system zapewniania jakości dostawcy szkoleń",
     },
+    "translations": {
+        "en": {
+            "name": "Data analysis in Excel and Power BI",
+            "description": "The participant prepares, analyses and visualises business data in Excel and Power BI.",
+            "criteria": {"narrative": "Completing the 24-hour course and passing the final project."},
+        },
+        "uk": {
+            "name": "Аналіз даних в Excel і Power BI",
+            "description": "Учасник готує, аналізує та візуалізує бізнес-дані в Excel і Power BI.",
+            "criteria": {"narrative": "Проходження 24-годинного курсу та захист підсумкового проєкту."},
+        },
+    },
 }
 
 
