@@ -22,7 +22,7 @@ from http_edge.language import format_date, relative_days
 from issuer import repository
 from issuer.achievements import DEFAULT_LANGUAGE, image_url, translated
 from issuer.context import IssuerContext
-from issuer.i18n import MESSAGES
+from issuer.i18n import ACHIEVEMENT_TYPES, MESSAGES
 from issuer.models import Achievement, Credential, Provider, SigningKey
 
 State = Literal["valid", "expiring", "expired", "not_yet_valid", "revoked", "key_compromised"]
@@ -99,6 +99,12 @@ def badge_state(
         soon = t["status_expires_soon"].format(ago=relative_days(valid_until, lang, now))
         return BadgeState("expiring", t["status_valid"], f"{until} · {soon}")
     return BadgeState("valid", t["status_valid"], until)
+
+
+def type_name(value: object, lang: str) -> str | None:
+    """An OB 3.0 ``achievementType`` in the reader's words (``Course`` is *Kurs*); one not listed as it is."""
+    text = _text(value)
+    return ACHIEVEMENT_TYPES[lang].get(text, text.removeprefix("ext:")) if text else None
 
 
 def _mapping(value: object) -> Mapping[str, Any]:
@@ -242,7 +248,7 @@ def page_context(ctx: IssuerContext, record: Credential, lang: str) -> dict[str,
         "valid_until": format_date(summary["validUntil"], lang),
         "criteria": _text(criteria.get("narrative")),
         "criteria_url": _url(criteria.get("id")),
-        "achievement_type": _text(achievement.get("achievementType")),
+        "achievement_type": type_name(achievement.get("achievementType"), lang),
         "skills": skills(achievement),
         "eu": eu_rows(eu_elements(achievement), lang),
         "tags": tags,
@@ -268,6 +274,7 @@ def achievement_context(ctx: IssuerContext, record: Achievement, provider: Provi
     criteria = _mapping(shown.get("criteria"))
     return {
         "achievement": shown,
+        "achievement_type": type_name(shown.get("achievementType"), lang),
         "translated": document is not None,
         "provider": provider,
         "issuer_url": ctx.urls.issuer_id(provider.slug),

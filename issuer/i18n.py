@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from http_edge.language import LANGUAGES, negotiate
 
-__all__ = ["LANGUAGES", "MESSAGES", "language"]
+__all__ = ["ACHIEVEMENT_TYPES", "LANGUAGES", "MESSAGES", "language"]
 
 PROGRAMME = "Kompetencje jutra – Lublin inspiruje przyszłość"
 
@@ -268,3 +268,55 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 
 language = negotiate
+
+ACHIEVEMENT_TYPES: dict[str, dict[str, str]] = {
+    # Open Badges 3.0 achievementType values providers of this programme use; any other is shown as it is.
+    "pl": {
+        "Achievement": "Osiągnięcie",
+        "Assessment": "Egzamin",
+        "Award": "Wyróżnienie",
+        "Badge": "Odznaka",
+        "Certificate": "Certyfikat",
+        "CertificateOfCompletion": "Zaświadczenie o ukończeniu",
+        "Certification": "Certyfikacja",
+        "Competency": "Kompetencja",
+        "Course": "Kurs",
+        "Diploma": "Dyplom",
+        "LearningProgram": "Program szkoleniowy",
+        "License": "Licencja",
+        "Membership": "Członkostwo",
+        "MicroCredential": "Mikropoświadczenie",
+    },
+    "en": {
+        "Achievement": "Achievement",
+        "Assessment": "Assessment",
+        "Award": "Award",
+        "Badge": "Badge",
+        "Certificate": "Certificate",
+        "CertificateOfCompletion": "Certificate of completion",
+        "Certification": "Certification",
+        "Competency": "Competency",
+        "Course": "Course",
+        "Diploma": "Diploma",
+        "LearningProgram": "Learning programme",
+        "License": "Licence",
+        "Membership": "Membership",
+        "MicroCredential": "Micro-credential",
+    },
+    "uk": {
+        "Achievement": "Досягнення",
+        "Assessment": "Оцінювання",
+        "Award": "Відзнака",
+        "Badge": "Бейдж",
+        "Certificate": "Сертифікат",
+        "CertificateOfCompletion": "Свідоцтво про завершення",
+        "Certification": "Сертифікація",
+        "Competency": "Компетентність",
+        "Course": "Курс",
+        "Diploma": "Диплом",
+        "LearningProgram": "Навчальна програма",
+        "License": "Ліцензія",
+        "Membership": "Членство",
+        "MicroCredential": "Мікрокваліфікація",
+    },
+}

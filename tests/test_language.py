@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from http_edge.language import format_date, format_moment, from_accept_language, relative_days
-from issuer.i18n import MESSAGES
+from issuer.i18n import ACHIEVEMENT_TYPES, MESSAGES
 from tests.conftest import ProviderFixture, issue
 from verifier.i18n import CHECK_NAMES, OUTCOMES, TEXT, UPLOAD_ERRORS
 from verifier.i18n import MESSAGES as CHECK_MESSAGES
@@ -74,7 +74,7 @@ def test_dates_in_each_language() -> None:
 
 
 def test_every_language_has_every_word() -> None:
-    for table in (TEXT, OUTCOMES, CHECK_NAMES, UPLOAD_ERRORS, MESSAGES):
+    for table in (TEXT, OUTCOMES, CHECK_NAMES, UPLOAD_ERRORS, MESSAGES, ACHIEVEMENT_TYPES):
         keys = {lang: set(words) for lang, words in table.items()}
         assert set(keys) == {"pl", "en", "uk"}
         assert keys["pl"] == keys["en"] == keys["uk"], {lang: keys["pl"] ^ found for lang, found in keys.items()}

@@ -46,7 +46,7 @@ TONES = {
 """The banner's colour and icon by outcome; every other outcome is ``bad``."""
 CHECK_ORDER = {"failed": 0, "unknown": 1, "passed": 2, "skipped": 3}
 
-router = APIRouter()
+router = APIRouter(tags=["pages for people"])
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 
 

@@ -298,3 +298,33 @@ def screenshot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# --------------------------------------------------------------------------------------------------------------
+# a browser with a camera
+
+
+@pytest.fixture
+def camera_page_at(browser: Any) -> Iterator[Callable[..., Any]]:
+    """``camera_page_at(video, viewport, **context_options)``: a new page in a Chromium of its own whose camera
+    shows ``video`` (a ``.y4m`` file, looped); closed after the test.
+
+    Chromium takes its fake camera from a command-line switch, so each video needs a browser process of its own.
+    The page gets the camera only where its context grants the ``camera`` permission; elsewhere headless
+    Chromium refuses it (``NotAllowedError``). ``--use-fake-ui-for-media-stream`` is not used: it grants the camera
+    to every page, whatever the context's permissions, which would leave the refusal untestable.
+    """
+    browsers: list[Any] = []
+
+    def open_page(video: Path, viewport: Viewport = DESKTOP, **options: Any) -> Any:
+        args = [*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={video}"]
+        chromium = browser.browser_type.launch(executable_path=str(CHROMIUM), headless=True, args=args)
+        browsers.append(chromium)
+        context = chromium.new_context(**{**viewport.context_options(), **options})
+        context.set_default_timeout(20_000)
+        context.add_init_script(path=str(AXE))
+        return context.new_page()
+
+    yield open_page
+    for chromium in browsers:
+        chromium.close()
