@@ -7,10 +7,15 @@ nothing matches, since the programme is Lublin's.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -140,3 +145,21 @@ def relative_days(moment: str | datetime | None, lang: str, now: datetime | None
         return TODAY[lang]
     pattern = AHEAD[lang] if days > 0 else AGO[lang]
     return pattern.format(n=abs(days), days=_plural(abs(days), lang, DAYS[lang]))
+
+
+_SHORT_WORD = re.compile(r"(?<![\w\-/.])([AaIiOoUuWwZzАаІіЙйВвУуЗзОо])[ \t\n]+(?=\S)")
+
+
+@pass_context
+def tie_short_words(context: Context, value: Any) -> Any:
+    """On a Polish or Ukrainian page, keep a one-letter word (``w``, ``z``, ``i``, ``о``, ``у``…) on the line of
+    the word after it, as their typesetting wants: the space after it becomes a no-break space. Jinja's
+    ``finalize`` hook for every value a page prints; escaped markup stays escaped (only spaces change)."""
+    if context.get("lang") not in ("pl", "uk"):
+        return value
+    if isinstance(value, Markup):
+        # Only whitespace inside already-escaped markup is replaced: nothing unescaped is introduced.
+        return Markup(_SHORT_WORD.sub("\\1\u00a0", str(value)))  # noqa: S704
+    if isinstance(value, str):
+        return _SHORT_WORD.sub("\\1\u00a0", value)
+    return value

@@ -46,8 +46,8 @@ LABELS: dict[str, dict[str, str]] = {
         "certificate": "Certyfikat",
         "certifies": "Zaświadcza się, że",
         "awarded": "uzyskał(a) poświadczenie",
-        "issued_by": "Wydawca",
-        "issued_on": "Data wydania",
+        "issued_by": "Wystawca",
+        "issued_on": "Data wystawienia",
         "valid_until": "Ważne do",
         "no_expiry": "bezterminowo",
         "criteria": "Kryteria",
@@ -74,7 +74,7 @@ LABELS: dict[str, dict[str, str]] = {
         "reason": "Powód: {reason}",
         "verify_heading": "Jak sprawdzić ten certyfikat",
         "verify_text": "Zeskanuj kod QR telefonem albo otwórz adres pod kodem: weryfikator sprawdzi podpis cyfrowy "
-        "wydawcy i aktualny stan poświadczenia. Plik PDF zawiera też samo podpisane poświadczenie "
+        "wystawcy i aktualny stan poświadczenia. Plik PDF zawiera też samo podpisane poświadczenie "
         "(credential.jwt, Open Badges 3.0), które można przesłać do weryfikatora.",
         "page": "Strona {page} z {pages}",
     },

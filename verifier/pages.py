@@ -21,7 +21,7 @@ from starlette.datastructures import UploadFile as StarletteUploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from credentials.jose import MAX_TOKEN_BYTES
-from http_edge.language import format_date, format_moment, negotiate, remember, switch_links
+from http_edge.language import format_date, format_moment, negotiate, remember, switch_links, tie_short_words
 from verifier import http_errors
 from verifier.api import get_verifier, is_link, run
 from verifier.http_errors import json_errors_of_a_page
@@ -48,6 +48,7 @@ CHECK_ORDER = {"failed": 0, "unknown": 1, "passed": 2, "skipped": 3}
 
 router = APIRouter(tags=["pages for people"])
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+templates.env.finalize = tie_short_words
 
 
 def _headline(lang: str, report: Report) -> tuple[str, str]:

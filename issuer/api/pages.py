@@ -9,10 +9,11 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 
-from http_edge.language import remember, switch_links
+from http_edge.language import remember, switch_links, tie_short_words
 from issuer.i18n import MESSAGES, language
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+templates.env.finalize = tie_short_words
 
 
 def render(
