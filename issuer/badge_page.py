@@ -45,6 +45,18 @@ EU_LABELS = {
     "further_information": "further_information",
 }
 """The page's label for each EU micro-credential element key."""
+EU_ANCHORS = {
+    "workload_hours": "workload",
+    "assessment": "assessment",
+    "participation": "participation",
+    "quality_assurance": "quality-assurance",
+    "prerequisites": "prerequisites",
+    "supervision": "supervision",
+    "stackability": "stackability",
+    "further_information": "further-information",
+}
+"""Where on the achievement's page each element is: the alignments' ``targetUrl`` fragments
+(``issuer.achievements``; learning outcomes are ``#learning-outcome-<n>``)."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +162,8 @@ def eu_rows(elements: list[EuElement], lang: str) -> list[dict[str, Any]]:
             values = [t["hours"].format(n=value) for value in values]
         elif element.key == "participation":
             values = [t.get(f"participation_{value}", value) for value in values]
-        rows.append({"key": element.key, "label": t[EU_LABELS[element.key]], "values": values})
+        anchor = EU_ANCHORS.get(element.key)
+        rows.append({"key": element.key, "label": t[EU_LABELS[element.key]], "values": values, "anchor": anchor})
     return rows
 
 

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import ProviderFixture, issue, path_of
+from tests.test_learner_page import EU_ACHIEVEMENT
 
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
@@ -76,3 +77,19 @@ def test_head_answers_like_get_without_a_body(
         assert head.content == b"", path
         assert head.headers["content-type"] == got.headers["content-type"], path
     assert issuer.head("/no/such/page").status_code == 404
+
+
+def test_every_anchor_an_alignment_names_is_on_the_achievements_page(
+    issuer: TestClient, provider: ProviderFixture
+) -> None:
+    """EU elements are alignments whose targetUrl points into the achievement's page (#learning-outcome-1, …)."""
+    created = issuer.post("/api/v1/achievements", json=EU_ACHIEVEMENT, headers=provider.headers).json()
+    page = issuer.get(path_of(created["id"]), headers=HTML).text
+    anchors = [
+        entry["targetUrl"].split("#", 1)[1]
+        for entry in created["alignment"]
+        if entry["targetUrl"].startswith(created["id"] + "#")
+    ]
+    assert "learning-outcome-2" in anchors and "quality-assurance" in anchors
+    for anchor in anchors:
+        assert f'id="{anchor}"' in page, anchor

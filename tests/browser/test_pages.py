@@ -213,7 +213,7 @@ def test_learner_page(
     response = page.goto(with_lang(issued["links"]["page"], lang))  # the browser's own Accept: text/html
     assert response is not None and response.headers["content-type"].startswith("text/html")
     offers = {
-        "verdict": page.locator(f"a[href='{issued['links']['verify']}']").count(),
+        "verdict": page.locator(f"a[href='{issued['links']['verify']}&lang={lang}']").count(),
         "qr": page.locator(f"img[src='{issued['links']['qr_svg']}']").count(),
         "pdf": page.locator("a[href*='/certificate.pdf']").count(),
         "linkedin": page.locator("a[href^='https://www.linkedin.com/profile/add?']").count(),
