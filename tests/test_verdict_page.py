@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 import time_machine
 from fastapi.testclient import TestClient
 
@@ -196,3 +197,40 @@ def test_the_report_can_be_downloaded_and_printed(
     assert datetime.fromisoformat(report["checkedAt"].replace("Z", "+00:00")) > datetime.now(UTC) - timedelta(minutes=1)
     assert "anna@example.org" not in json.dumps(report)
     assert 'class="print-only receipt-title">Verification receipt' in found["html"]
+
+
+BAD_UPLOADS = {
+    "corrupt-pdf": (
+        "certificate.pdf",
+        b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >>\nendobj\ntrailer\n",
+        "application/pdf",
+    ),
+    "svg-with-script": (
+        "badge.svg",
+        b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script><circle r="5"/></svg>',
+        "image/svg+xml",
+    ),
+    "svg-entity-bomb": (
+        "badge.svg",
+        b'<?xml version="1.0"?><!DOCTYPE s [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
+        b'<svg xmlns="http://www.w3.org/2000/svg"><text>&b;</text></svg>',
+        "image/svg+xml",
+    ),
+    "truncated-png": ("badge.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "image/png"),
+    "png-named-jwt": ("credential.jwt", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "application/octet-stream"),
+    "empty": ("credential.json", b"", "application/json"),
+    "broken-json": ("credential.json", b'{"id": "http://x", "id": 2', "application/json"),
+}
+
+
+@pytest.mark.parametrize("name", BAD_UPLOADS)
+def test_a_bad_upload_is_answered_on_the_form(verifier: TestClient, name: str) -> None:
+    """Corrupt, hostile or empty files: a sentence on the form (400), never a 500, never anything executed."""
+    filename, body, media_type = BAD_UPLOADS[name]
+    response = verifier.post("/verify?lang=en", files={"file": (filename, body, media_type)})
+    assert response.status_code in (200, 400), response.text
+    if response.status_code == 400:
+        assert 'role="alert"' in response.text and "<form" in response.text
+    else:
+        assert 'data-verdict="invalid"' in response.text  # read as text, it is no credential
+    assert "<script>alert(1)</script>" not in response.text
