@@ -96,7 +96,7 @@ def text_of(html: str) -> str:
     [
         ("pl", ["Ważne", "do 30.06.2030", "Efekty uczenia się", "Punkty ECTS", "hybrydowo", "25 godz."]),
         ("en", ["Valid", "until 30 Jun 2030", "Learning outcomes", "ECTS credits", "blended", "25 hours"]),
-        ("uk", ["Дійсне", "до 30.06.2030", "Результати навчання", "Кредити ECTS", "змішано", "25 год"]),
+        ("uk", ["Дійсне", "до 30.06.2030", "Результати навчання", "Кредити ECTS", "змішана", "25 год"]),
     ],
 )
 def test_the_page_shows_everything_the_credential_says(

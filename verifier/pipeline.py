@@ -256,7 +256,11 @@ class Verifier:
             except SchemaInvalid as exc:
                 report.failed("schema", exc.code, f"{exc.message} {'; '.join(exc.errors[:3])}")
                 return False
-            report.passed("schema", "The credential follows the VC Data Model 2.0 (it is not an Open Badge).")
+            report.passed(
+                "schema",
+                "The credential follows the VC Data Model 2.0 (it is not an Open Badge).",
+                code="vc_data_model",
+            )
             return True
         newer = unknown_ob_context(claims)
         if newer is not None:
