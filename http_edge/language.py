@@ -148,18 +148,24 @@ def relative_days(moment: str | datetime | None, lang: str, now: datetime | None
 
 
 _SHORT_WORD = re.compile(r"(?<![\w\-/.])([AaIiOoUuWwZzАаІіЙйВвУуЗзОо])[ \t\n]+(?=\S)")
+_DASH = re.compile(r"[ \t\n]+(?=– )")
 
 
 @pass_context
 def tie_short_words(context: Context, value: Any) -> Any:
     """On a Polish or Ukrainian page, keep a one-letter word (``w``, ``z``, ``i``, ``о``, ``у``…) on the line of
-    the word after it, as their typesetting wants: the space after it becomes a no-break space. Jinja's
+    the word after it, and a dash on the line of the word before it, as their typesetting wants. Jinja's
     ``finalize`` hook for every value a page prints; escaped markup stays escaped (only spaces change)."""
     if context.get("lang") not in ("pl", "uk"):
         return value
     if isinstance(value, Markup):
         # Only whitespace inside already-escaped markup is replaced: nothing unescaped is introduced.
-        return Markup(_SHORT_WORD.sub("\\1\u00a0", str(value)))  # noqa: S704
+        return Markup(_tie(str(value)))  # noqa: S704
     if isinstance(value, str):
-        return _SHORT_WORD.sub("\\1\u00a0", value)
+        return _tie(value)
     return value
+
+
+def _tie(text: str) -> str:
+    """One-letter words to the next word, and a dash (``Kompetencje jutra – Lublin``) to the word before it."""
+    return _DASH.sub("\u00a0", _SHORT_WORD.sub("\\1\u00a0", text))

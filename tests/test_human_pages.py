@@ -19,7 +19,7 @@ def test_the_issuers_front_page_names_the_programme_and_its_issuers(
 ) -> None:
     page = issuer.get("/", headers=HTML)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert "Kompetencje jutra – Lublin inspiruje przyszłość" in page.text
+    assert "Kompetencje jutra\u00a0– Lublin inspiruje przyszłość" in page.text, "the dash stays with its words"
     assert f'href="{provider.issuer_id}?lang=pl">Wyższa Szkoła Ekonomii i Innowacji</a>' in page.text.replace(
         "\u00a0", " "
     )

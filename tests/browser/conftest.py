@@ -328,3 +328,155 @@ def camera_page_at(browser: Any) -> Iterator[Callable[..., Any]]:
     yield open_page
     for chromium in browsers:
         chromium.close()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# an issuer and a verifier for the states a badge can be in
+
+
+def issuer_context(data_dir: Path, issuer_url: str, verifier_url: str) -> IssuerContext:
+    """An issuer set up as the session's: a fresh SQLite database, EdDSA keys, nothing cached by verifiers."""
+    database_url = f"sqlite:///{data_dir / 'issuer.db'}"
+    upgrade(database_url)
+    settings = IssuerSettings(
+        data_dir=data_dir,
+        database_url=database_url,
+        public_url=issuer_url,
+        verifier_url=verifier_url,
+        key_passphrase=TEST_ONLY_PASSPHRASE,
+        secret_key=TEST_ONLY_SECRET_KEY,
+        key_kdf_rounds=TEST_ONLY_KDF_ROUNDS,
+        key_algorithm="EdDSA",
+        jwks_max_age=0,
+        status_list_ttl=0,
+    )
+    return IssuerContext.from_settings(settings)
+
+
+def provider_key(ctx: IssuerContext, slug: str, name: str) -> str:
+    """A new provider of ``ctx`` with its first signing key; returns the provider's API key."""
+    create_provider(ctx, slug, name=name, url=f"https://{slug}.example", country="PL", algorithm="EdDSA")
+    return create_api_key(ctx, slug, list(SCOPES))
+
+
+def provider_site(ctx: IssuerContext, slug: str, api_key: str, verifier_url: str) -> Site:
+    """The provider ``slug`` of a running issuer, with an achievement to issue (created through the API)."""
+    response = httpx.post(
+        f"{ctx.settings.public_url}/api/v1/achievements",
+        json=PLAIN_ACHIEVEMENT,
+        headers={"Authorization": f"Bearer {api_key}"},
+        timeout=30,
+    )
+    assert response.status_code == 201, response.text
+    return Site(ctx.settings.public_url, verifier_url, ctx.urls.issuer_id(slug), api_key, response.json()["id"], ctx)
+
+
+def refusing_connections(address: tuple[str, int]) -> socket.socket:
+    """A socket bound to a stopped server's address and never listening: connecting there is refused at once,
+    and no other server can take the port while tests count on nobody answering."""
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    holder.bind(address)
+    return holder
+
+
+@dataclass(frozen=True)
+class StateSites:
+    """The issuer and the verifier of the badge-state tests, apart from the session's :func:`site`: reporting a
+    key compromised here touches no other test's badges. The verifier trusts both providers of this issuer and
+    a third issuer that no longer answers."""
+
+    steady: Site
+    """A provider whose key stays good: its badges are valid, expired or revoked."""
+    compromised: Site
+    """A provider whose signing key the tests report compromised."""
+    unreachable: dict[str, Any]
+    """A badge (the 201 body) of the third issuer, stopped once it had issued it."""
+
+    @property
+    def verifier_url(self) -> str:
+        return self.steady.verifier_url
+
+
+@pytest.fixture(scope="session")
+def state_sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StateSites]:
+    """An issuer with two providers, a verifier trusting them, and a badge of an issuer that has stopped.
+
+    The stopped issuer is never reached by the verifier while it runs (the verifier starts after it stops), so
+    no copy of its keys is cached: its badges can only be *indeterminate*.
+    """
+    issuer_sock, gone_sock, verifier_sock = free_socket(), free_socket(), free_socket()
+    verifier_url = url_of(verifier_sock)
+    ctx = issuer_context(tmp_path_factory.mktemp("states-issuer"), url_of(issuer_sock), verifier_url)
+    gone_ctx = issuer_context(tmp_path_factory.mktemp("gone-issuer"), url_of(gone_sock), verifier_url)
+    steady_key = provider_key(ctx, "akademia", "Lubelska Akademia Kompetencji")
+    compromised_key = provider_key(ctx, "centrum", "Centrum Kształcenia Praktycznego w Lublinie")
+    gone_key = provider_key(gone_ctx, "archiwum", "Archiwum Szkoleń Zawodowych")
+    verifier_settings = VerifierSettings(
+        public_url=verifier_url,
+        trusted_issuers=(
+            ctx.urls.issuer_id("akademia"),
+            ctx.urls.issuer_id("centrum"),
+            gone_ctx.urls.issuer_id("archiwum"),
+        ),
+        require_https=False,
+        allowed_addresses=("127.0.0.1/32",),
+        cache_ttl=0,
+        failure_ttl=0,
+    )
+    issuer = Served(create_issuer_app(context=ctx), issuer_sock, "states-issuer-server")
+    gone = Served(create_issuer_app(context=gone_ctx), gone_sock, "gone-issuer-server")
+    verifier = Served(create_verifier_app(verifier_settings), verifier_sock, "states-verifier-server")
+    started: list[Served] = []
+    holder: socket.socket | None = None
+    try:
+        for server in (issuer, gone):
+            server.start()
+            started.append(server)
+        unreachable = provider_site(gone_ctx, "archiwum", gone_key, verifier_url).issue_credential(
+            "Marta Kowalska", "marta@example.org"
+        )
+        address = gone_sock.getsockname()
+        gone.stop()
+        started.remove(gone)
+        holder = refusing_connections(address)
+        verifier.start()
+        started.append(verifier)
+        yield StateSites(
+            provider_site(ctx, "akademia", steady_key, verifier_url),
+            provider_site(ctx, "centrum", compromised_key, verifier_url),
+            unreachable,
+        )
+    finally:
+        for server in reversed(started):
+            server.stop()
+        if holder is not None:
+            holder.close()
+        ctx.close()
+        gone_ctx.close()
+
+
+@pytest.fixture(scope="module")
+def page_in(browser: Any) -> Iterator[Callable[[Viewport], Any]]:
+    """``page_in(viewport)``: one page per window size for the whole module, set up as :func:`page_at` sets its
+    pages up, its cookies cleared each time it is handed out.
+
+    For a module that opens many pages, one after another, at the same sizes: a new context costs more than the
+    page it then shows. What the previous test left (the address, the history) stays, so a test that takes this
+    page must open its own address first.
+    """
+    pages: dict[str, Any] = {}
+
+    def open_page(viewport: Viewport = DESKTOP) -> Any:
+        if viewport.name not in pages:
+            context = browser.new_context(**viewport.context_options())
+            context.set_default_timeout(20_000)
+            context.add_init_script(path=str(AXE))
+            pages[viewport.name] = context.new_page()
+        page = pages[viewport.name]
+        page.context.clear_cookies()
+        return page
+
+    yield open_page
+    for page in pages.values():
+        page.context.close()
