@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
+from pypdf import PdfReader
 
 from credentials import jsonld
 from credentials.baking import unbake_png
@@ -163,6 +164,10 @@ def test_the_learners_page_speaks_the_readers_language(
     page = issuer.get(path_of(issued["id"]), params={"lang": lang}, headers={"Accept": "text/html"}).text
     assert f"<h1>{name}</h1>" in page
     assert f'<meta property="og:title" content="{name}">' in page
+    certificate = issuer.get(path_of(issued["links"]["pdf"]), params={"lang": lang})
+    text = " ".join(sheet.extract_text() for sheet in PdfReader(io.BytesIO(certificate.content)).pages)
+    assert name in text, "the certificate speaks the reader's language too"
+    assert PdfReader(io.BytesIO(certificate.content)).attachments["credential.jwt"] == [issued["jwt"].encode()]
     notes = ("Oryginał poświadczenia", "original is in another language", "Оригінал посвідчення")
     assert any(words in page for words in notes) == note
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -27,7 +28,7 @@ from issuer.api.deps import ContextDep
 from issuer.api.error_responses import responses
 from issuer.api.public import _json, cacheable, document
 from issuer.artwork import artwork_png, artwork_svg
-from issuer.badge_page import badge_state
+from issuer.badge_page import badge_state, translation
 from issuer.card import og_card_png
 from issuer.certificate import CertificateStatus, Language, certificate_pdf, content_from_credential
 from issuer.context import IssuerContext
@@ -216,6 +217,16 @@ def certificate(credential_id: str, request: Request, ctx: ContextDep) -> Respon
         jws=record.jwt,
         badge_png=badge_png(ctx, claims),
     )
+    words = translation(ctx, record, _achievement(claims), lang)
+    if words is not None:
+        # The provider's own translation, as the learner's page shows it; the attached credential stays as signed.
+        criteria = words.get("criteria") or {}
+        content = dataclasses.replace(
+            content,
+            achievement_name=words["name"],
+            description=words["description"],
+            criteria=criteria.get("narrative") or content.criteria,
+        )
     return _attachment(made_certificate(content), "application/pdf", f"{record.id}.pdf")
 
 
