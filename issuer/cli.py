@@ -239,8 +239,8 @@ def keys_list(slug: str) -> None:
     for state in states:
         ended = state.compromised_at or state.retired_at
         typer.echo(
-            f"{state.kid:43}  {state.alg:6}  {state.status:11}  {state.activates_at.isoformat():25}  "
-            f"{ended.isoformat() if ended else '-'}"
+            f"{state.kid:43}  {state.alg:6}  {state.status:11}  {state.activates_at.isoformat(timespec='seconds'):25}  "
+            f"{ended.isoformat(timespec='seconds') if ended else '-'}"
         )
 
 
