@@ -24,7 +24,8 @@ from issuer.artwork import (
     keep_short_words,
     plain_text,
 )
-from issuer.certificate import LABELS, PROGRAMME, long_date
+from issuer.certificate import PROGRAMME
+from issuer.certificate_words import LABELS, long_date
 
 WIDTH, HEIGHT = 1200, 630
 _BADGE = 420

@@ -20,3 +20,30 @@ class ReceiveSpy:
             return message
 
         await self.app(scope, spied_receive, send)
+
+
+# An EU micro-credential achievement with an ESCO skill and tags: what a learner's page and an achievement's
+# page show in full.
+EU_ACHIEVEMENT = {
+    "name": "Analiza danych w Power BI",
+    "description": "Przygotowuje i wizualizuje dane biznesowe.",
+    "criteria": {"narrative": "Ukończenie kursu i projekt końcowy."},
+    "tag": ["dane", "Power BI"],
+    "alignment": [
+        {
+            "targetName": "analizować dane",
+            "targetUrl": "https://data.europa.eu/esco/skill/analyse-data",
+            "targetFramework": "ESCO",
+        }
+    ],
+    "microCredential": {
+        "learningOutcomes": ["Importuje i czyści dane", "Buduje raport"],
+        "ects": 1,
+        "workloadHours": 25,
+        "eqfLevel": 5,
+        "prkLevel": 5,
+        "assessment": "Projekt końcowy",
+        "participation": "blended",
+        "qualityAssurance": "Wewnętrzny system jakości",
+    },
+}

@@ -18,15 +18,14 @@ from issuer.achievements import AchievementIn, build_achievement
 from issuer.artwork import artwork_png
 from issuer.certificate import (
     ATTACHMENT_NAME,
-    LABELS,
     CertificateContent,
     CertificateStatus,
     Language,
     certificate_pdf,
     content_from_credential,
-    long_date,
     printable,
 )
+from issuer.certificate_words import LABELS, long_date
 from issuer.models import Provider
 
 LEARNER = "Zażółć Gęślą-Jaźń"

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import ProviderFixture, issue, path_of
-from tests.test_learner_page import EU_ACHIEVEMENT
+from tests.helpers import EU_ACHIEVEMENT
 
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 

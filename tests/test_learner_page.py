@@ -23,32 +23,9 @@ from issuer.context import IssuerContext
 from issuer.key_lifecycle import compromise
 from issuer.reissue import reissue
 from tests.conftest import ProviderFixture, b64u_json, issue, path_of, payload_of
+from tests.helpers import EU_ACHIEVEMENT
 
 LUBLIN = ZoneInfo("Europe/Warsaw")
-
-EU_ACHIEVEMENT = {
-    "name": "Analiza danych w Power BI",
-    "description": "Przygotowuje i wizualizuje dane biznesowe.",
-    "criteria": {"narrative": "Ukończenie kursu i projekt końcowy."},
-    "tag": ["dane", "Power BI"],
-    "alignment": [
-        {
-            "targetName": "analizować dane",
-            "targetUrl": "https://data.europa.eu/esco/skill/analyse-data",
-            "targetFramework": "ESCO",
-        }
-    ],
-    "microCredential": {
-        "learningOutcomes": ["Importuje i czyści dane", "Buduje raport"],
-        "ects": 1,
-        "workloadHours": 25,
-        "eqfLevel": 5,
-        "prkLevel": 5,
-        "assessment": "Projekt końcowy",
-        "participation": "blended",
-        "qualityAssurance": "Wewnętrzny system jakości",
-    },
-}
 
 
 @pytest.fixture

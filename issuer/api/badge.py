@@ -26,7 +26,7 @@ from issuer import repository
 from issuer.achievements import translated
 from issuer.api.deps import ContextDep
 from issuer.api.error_responses import responses
-from issuer.api.public import _json, cacheable, document
+from issuer.api.public import cacheable, document, json_bytes
 from issuer.artwork import artwork_png, artwork_svg
 from issuer.badge_page import badge_state, translation
 from issuer.card import og_card_png
@@ -238,7 +238,7 @@ def certificate(credential_id: str, request: Request, ctx: ContextDep) -> Respon
 def credential_json(credential_id: str, ctx: ContextDep) -> Response:
     """The Open Badges 3.0 credential as JSON (the claims of its JWT), as a file."""
     record = _record(ctx, credential_id)
-    return _attachment(_json(record.claims()), "application/json", f"{record.id}.json")
+    return _attachment(json_bytes(record.claims()), "application/json", f"{record.id}.json")
 
 
 @router.get(
@@ -291,7 +291,7 @@ def achievement_translation(achievement_id: str, lang: str, request: Request, ct
     document = translated(found, lang) if found is not None else None
     if document is None:
         raise NotFound("There is no such translation of this achievement.")
-    return cacheable(request, _json(document), "application/json", ctx.settings.jwks_max_age)
+    return cacheable(request, json_bytes(document), "application/json", ctx.settings.jwks_max_age)
 
 
 @router.get(

@@ -56,7 +56,7 @@ def cacheable(
     return Response(body, media_type=media_type, headers=headers)
 
 
-def _json(document: dict[str, Any]) -> bytes:
+def json_bytes(document: dict[str, Any]) -> bytes:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
@@ -79,7 +79,7 @@ def healthz() -> Health:
 @router.get("/.well-known/jwks.json", responses=document("application/jwk-set+json"), response_class=Response)
 def jwks(request: Request, ctx: ContextDep) -> Response:
     """Every public key on this host; each JWK carries ``kid``, ``alg``, ``use`` and its issuer in ``iss``."""
-    return cacheable(request, _json(jwks_document(ctx)), "application/jwk-set+json", ctx.settings.jwks_max_age)
+    return cacheable(request, json_bytes(jwks_document(ctx)), "application/jwk-set+json", ctx.settings.jwks_max_age)
 
 
 @router.get(
@@ -93,7 +93,7 @@ def issuer_profile(slug: str, request: Request, ctx: ContextDep) -> Response:
     if accepts(request, ("text/html",)):
         logo = own_logo(profile, profile["id"])
         return render(request, "profile.html", {"profile": profile, "logo": logo}, headers=VARY)
-    return cacheable(request, _json(profile), "application/json", ctx.settings.jwks_max_age, VARY)
+    return cacheable(request, json_bytes(profile), "application/json", ctx.settings.jwks_max_age, VARY)
 
 
 @router.get(
@@ -104,7 +104,7 @@ def issuer_profile(slug: str, request: Request, ctx: ContextDep) -> Response:
 def issuer_key(slug: str, thumbprint: str, request: Request, ctx: ContextDep) -> Response:
     """A signing key at its own URL, which is the ``kid`` of everything it signs (OB 3.0 §8.2)."""
     jwk = key_document(ctx, get_provider(ctx, slug), thumbprint)
-    return cacheable(request, _json(jwk), "application/jwk+json", ctx.settings.jwks_max_age)
+    return cacheable(request, json_bytes(jwk), "application/jwk+json", ctx.settings.jwks_max_age)
 
 
 @router.get(
@@ -114,7 +114,7 @@ def issuer_key(slug: str, thumbprint: str, request: Request, ctx: ContextDep) ->
 )
 def issuer_did(slug: str, request: Request, ctx: ContextDep) -> Response:
     document = did_document(ctx, get_provider(ctx, slug))
-    return cacheable(request, _json(document), "application/did+json", ctx.settings.jwks_max_age)
+    return cacheable(request, json_bytes(document), "application/did+json", ctx.settings.jwks_max_age)
 
 
 @router.get(
@@ -131,7 +131,7 @@ def achievement(achievement_id: str, request: Request, ctx: ContextDep) -> Respo
     if accepts(request, ("text/html",)) and not accepts(request, JSON_TYPES):
         context = achievement_context(ctx, found, provider, language(request))
         return render(request, "achievement.html", context, headers=VARY)
-    return cacheable(request, _json(found.document), "application/json", ctx.settings.jwks_max_age, VARY)
+    return cacheable(request, json_bytes(found.document), "application/json", ctx.settings.jwks_max_age, VARY)
 
 
 def _credential(ctx: ContextDep, credential_id: str) -> Credential:
@@ -166,7 +166,7 @@ def credential(credential_id: str, request: Request, ctx: ContextDep) -> Respons
         return Response(record.jwt, media_type=media_type, headers=headers)
     claims = record.claims()
     if accepts(request, JSON_TYPES):
-        return Response(_json(claims), media_type="application/json", headers=headers)
+        return Response(json_bytes(claims), media_type="application/json", headers=headers)
     return render(request, "credential.html", page_context(ctx, record, language(request)), headers=headers)
 
 
@@ -174,7 +174,7 @@ def credential(credential_id: str, request: Request, ctx: ContextDep) -> Respons
 def credential_status(credential_id: str, ctx: ContextDep) -> Response:
     """The credential's public record of revocation: revoked or not, when, why, and what replaced it."""
     record = _credential(ctx, credential_id)
-    body = _json({"id": ctx.urls.credential(record.id), **revocation_status(ctx, record)})
+    body = json_bytes({"id": ctx.urls.credential(record.id), **revocation_status(ctx, record)})
     return Response(body, media_type="application/json", headers={"Cache-Control": "no-cache"})
 
 
