@@ -7,6 +7,7 @@ algorithm and whose key type matches it, so a token can never pick how its signa
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -103,9 +104,15 @@ def encrypt_private_key(key: PrivateKey, passphrase: bytes, rounds: int = KDF_RO
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, encryption)
 
 
+_PEM_LABEL = re.compile(rb"-----BEGIN ([A-Z0-9 ]{1,40})-----")
+"""The label of a PEM file's first block (RFC 7468), which names what it holds."""
+OPENSSH_LABEL = b"OPENSSH PRIVATE KEY"
+
+
 def is_current_format(pem: bytes) -> bool:
     """Whether a key file is in the format :func:`encrypt_private_key` writes (not legacy PKCS#8)."""
-    return pem.lstrip().startswith(b"-----BEGIN OPENSSH PRIVATE KEY-----")
+    found = _PEM_LABEL.match(pem.lstrip())
+    return found is not None and found.group(1) == OPENSSH_LABEL
 
 
 def decrypt_private_key(pem: bytes, passphrase: bytes) -> PrivateKey:
