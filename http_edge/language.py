@@ -79,7 +79,8 @@ def switch_links(request: Request) -> list[dict[str, str]]:
 
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 LOCAL_TIME_ZONE = ZoneInfo("Europe/Warsaw")
-"""Dates and times on pages are Lublin's."""
+"""Lublin's: the zone of dates and times on pages and certificates, and of a date given without a time
+(``validFrom: "2030-01-01"`` starts at midnight in Lublin, ``validUntil: "2030-01-01"`` ends at 23:59:59 there)."""
 
 
 def parse_moment(value: str | datetime | None) -> datetime | None:

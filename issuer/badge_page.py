@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from credentials.eu_elements import EuElement, eu_elements
 from credentials.ob3 import summarize, validity_window
-from http_edge.language import format_date, relative_days
+from http_edge.language import LOCAL_TIME_ZONE, format_date, parse_moment, relative_days
 from issuer import repository
 from issuer.achievements import DEFAULT_LANGUAGE, image_url, translated
 from issuer.context import IssuerContext
@@ -201,10 +201,11 @@ def linkedin_add_url(summary: Mapping[str, Any], page_url: str, credential_id: s
         ("issue", summary["awardedDate"] or summary["validFrom"]),
         ("expiration", summary["validUntil"]),
     ):
-        if value:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            params[f"{prefix}Year"] = str(moment.year)
-            params[f"{prefix}Month"] = str(moment.month)
+        moment = parse_moment(value)
+        if moment is not None:
+            local = moment.astimezone(LOCAL_TIME_ZONE)
+            params[f"{prefix}Year"] = str(local.year)
+            params[f"{prefix}Month"] = str(local.month)
     return "https://www.linkedin.com/profile/add?" + urlencode(params, quote_via=quote)
 
 

@@ -25,10 +25,10 @@ from fpdf.fonts import FontFace
 
 from credentials import ob3
 from credentials.eu_elements import EuElement, eu_elements
+from http_edge.language import LOCAL_TIME_ZONE
 from issuer import fonts
 from issuer.artwork import PROGRAMME_MARK
 from issuer.certificate_words import LABELS, long_date
-from issuer.issuance import PROGRAMME_TIME_ZONE
 from issuer.qr import qr_png
 
 ATTACHMENT_NAME = "credential.jwt"
@@ -104,8 +104,8 @@ def content_from_credential(
         description=summary["achievement"]["description"] or "",
         criteria=narrative if isinstance(narrative, str) else None,
         provider_name=summary["issuer"]["name"] or "",
-        issued_on=issued.astimezone(PROGRAMME_TIME_ZONE).date(),
-        valid_until=valid_until.astimezone(PROGRAMME_TIME_ZONE).date() if valid_until else None,
+        issued_on=issued.astimezone(LOCAL_TIME_ZONE).date(),
+        valid_until=valid_until.astimezone(LOCAL_TIME_ZONE).date() if valid_until else None,
         eu_elements=tuple(eu_elements(achievement)),
         status=status,
         verify_url=verify_url,

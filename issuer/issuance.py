@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy import insert
@@ -39,6 +38,7 @@ from credentials.ob3 import (
 from credentials.schema import validate_credential
 from credentials.strict_json import first_unrepresentable
 from credentials.vcdm import check_data_model
+from http_edge.language import LOCAL_TIME_ZONE
 from issuer import audit, repository, status_lists
 from issuer.api_keys import Principal
 from issuer.context import IssuerContext
@@ -85,9 +85,6 @@ class Recipient(BaseModel):
         return value
 
 
-PROGRAMME_TIME_ZONE = ZoneInfo("Europe/Warsaw")
-"""Where a date given without a time is a day: ``validFrom: "2030-01-01"`` starts at midnight in Lublin,
-``validUntil: "2030-01-01"`` ends at 23:59:59 there."""
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -118,7 +115,7 @@ class CredentialRequest(BaseModel):
             except ValueError:
                 raise ValueError(f"{text} is not a date in the calendar") from None
             at = time(23, 59, 59) if info.field_name == "validUntil" else time(0, 0)
-            return datetime.combine(day, at, PROGRAMME_TIME_ZONE)
+            return datetime.combine(day, at, LOCAL_TIME_ZONE)
         try:
             moment = datetime.fromisoformat(text)
         except ValueError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 
@@ -47,3 +49,19 @@ EU_ACHIEVEMENT = {
         "qualityAssurance": "Wewnętrzny system jakości",
     },
 }
+
+
+def segment_json(token: str, index: int) -> dict[str, Any]:
+    """One JWS segment (0: header, 1: payload) decoded by hand, independently of the project's own decoder."""
+    segment = token.split(".")[index]
+    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    return decoded
+
+
+def with_learner_renamed(token: str, name: str, new_name: str = "Grzegorz Brzęczyszczykiewicz") -> str:
+    """The token with another learner's name in its payload and the original signature: a forgery."""
+    header, payload, signature = token.split(".")
+    text = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
+    assert name in text, "the learner's name is in the token"
+    changed = text.replace(name, new_name).encode()
+    return f"{header}.{base64.urlsafe_b64encode(changed).rstrip(b'=').decode()}.{signature}"

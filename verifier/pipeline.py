@@ -157,9 +157,6 @@ class Verifier:
         report.passed("issuer", f"{label} is a trusted issuer.")
 
         if not await self._check_key_and_signature(report, jws, issuer):
-            if report.first_failure("key_compromised") and report.compromised_signature_matches:
-                # The issuer may have reissued it under a new key: its public record points to the new copy.
-                report.revocation = await self._revocation_detail(claims.get("id"), issuer) or None
             return
         report.credential = summarize(claims)
 
@@ -227,7 +224,6 @@ class Verifier:
                 return False
         compromised = [key for key in candidates if key.compromised_at is not None]
         if compromised and len(compromised) == len(candidates):
-            report.compromised_signature_matches = any(_signs(jws, key) for key in compromised)
             when = compromised[0].compromised_at
             since = f" on {_date(datetime.fromtimestamp(when, UTC))}" if when else ""
             report.failed(
@@ -236,14 +232,15 @@ class Verifier:
                 f"The issuer reported the signing key as compromised{since}; "
                 "nothing signed with it can be trusted, whatever its dates say.",
             )
+            if any(_signs(jws, key) for key in compromised):
+                # Signed with that key indeed: the issuer may have reissued it under a new one, and its public
+                # record of the credential points to the new copy.
+                credential_id = jws.unverified_claims.get("id")
+                report.revocation = await self._revocation_detail(credential_id, issuer) or None
             return False
         candidates = [key for key in candidates if key.compromised_at is None]
         report.passed("key", f"The signing key is published by the issuer ({jws.alg}){stale}.")
-        for key in candidates:
-            try:
-                verify_signature(jws, key)
-            except CredentialError:
-                continue
+        if any(_signs(jws, key) for key in candidates):
             report.passed("signature", "The signature is valid.")
             return True
         report.failed("signature", "bad_signature", "The signature does not match: the token was altered or forged.")

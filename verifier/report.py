@@ -59,8 +59,6 @@ class Report:
     revocation: dict[str, str] | None = None
     keys_stale: bool = False
     """The signature was checked with an expired copy of the issuer's keys (the issuer was unreachable)."""
-    compromised_signature_matches: bool = False
-    """The token was signed with a key its issuer reported compromised (by the issuer before, or by a thief)."""
     checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def passed(self, check_id: str, message: str, code: str = "ok") -> None:
@@ -102,9 +100,6 @@ class Report:
             if code in failures:
                 return outcome
         return "forged"
-
-    def first_failure(self, code: str) -> Check | None:
-        return next((check for check in self.checks if check.code == code and check.status == "failed"), None)
 
     def as_dict(self) -> dict[str, Any]:
         credential = self.credential

@@ -26,9 +26,9 @@ from issuer import repository
 from issuer.achievements import translated
 from issuer.api.deps import ContextDep
 from issuer.api.error_responses import responses
-from issuer.api.public import cacheable, document, json_bytes
+from issuer.api.public import cacheable, credential_record, document, json_bytes
 from issuer.artwork import artwork_png, artwork_svg
-from issuer.badge_page import badge_state, translation
+from issuer.badge_page import BadgeState, badge_state, translation
 from issuer.card import og_card_png
 from issuer.certificate import CertificateStatus, Language, certificate_pdf, content_from_credential
 from issuer.context import IssuerContext
@@ -56,21 +56,14 @@ def _language(request: Request) -> Language:
     return lang if lang in ("pl", "en", "uk") else "pl"  # type: ignore[return-value]
 
 
-def _record(ctx: IssuerContext, credential_id: str) -> Credential:
-    with ctx.db.read() as session:
-        record = repository.credential(session, credential_id)
-    if record is None:
-        raise NotFound("There is no such credential.")
-    return record
-
-
-def _current(ctx: IssuerContext, credential_id: str) -> tuple[Credential, dict[str, Any]]:
-    """The credential and its claims, unless it is withdrawn."""
-    record = _record(ctx, credential_id)
+def _current(ctx: IssuerContext, credential_id: str, lang: str = "en") -> tuple[Credential, dict[str, Any], BadgeState]:
+    """The credential, its claims and its state today, unless it is withdrawn."""
+    record = credential_record(ctx, credential_id)
     claims = record.claims()
-    if badge_state(ctx, record, claims, "en").withdrawn:
+    state = badge_state(ctx, record, claims, lang)
+    if state.withdrawn:
         raise Withdrawn("The credential is revoked or no longer trustworthy; its page says why.")
-    return record, claims
+    return record, claims, state
 
 
 def _achievement(claims: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -91,8 +84,12 @@ def own_image(ctx: IssuerContext, claims: Mapping[str, Any]) -> tuple[str, bytes
         with ctx.db.read() as session:
             stored = session.get(AchievementImage, last_segment(reference.removesuffix("/image")))
         return (stored.media_type, stored.data) if stored is not None else None
-    if not reference.startswith("data:"):
-        return None
+    return _image_of_data_url(reference) if reference.startswith("data:") else None
+
+
+@functools.lru_cache(maxsize=64)
+def _image_of_data_url(reference: str) -> tuple[str, bytes] | None:
+    """A ``data:`` URL's image, cleaned once (decoding and re-encoding it costs far more than a page)."""
     header, _, data = reference.partition(",")
     try:
         raw = base64.b64decode(data, validate=True) if header.endswith(";base64") else data.encode("utf-8")
@@ -121,6 +118,13 @@ def badge_png(ctx: IssuerContext, claims: Mapping[str, Any]) -> bytes:
     return artwork_png(*_names(claims))
 
 
+def _image(request: Request, media_type: str, body: bytes) -> Response:
+    """An image, cacheable, under a policy that lets it run nothing if it is opened on its own."""
+    response = cacheable(request, body, media_type, ARTEFACT_MAX_AGE)
+    response.headers["Content-Security-Policy"] = IMAGE_POLICY
+    return response
+
+
 def _attachment(body: bytes, media_type: str, filename: str) -> Response:
     headers = {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-cache"}
     return Response(body, media_type=media_type, headers=headers)
@@ -133,12 +137,10 @@ def _attachment(body: bytes, media_type: str, filename: str) -> Response:
 )
 def credential_image(credential_id: str, request: Request, ctx: ContextDep) -> Response:
     """The achievement's image, or the generated artwork (SVG) when it has none."""
-    claims = _record(ctx, credential_id).claims()
+    claims = credential_record(ctx, credential_id).claims()
     found = own_image(ctx, claims)
     media_type, body = found if found is not None else ("image/svg+xml", artwork_svg(*_names(claims)))
-    response = cacheable(request, body, media_type, ARTEFACT_MAX_AGE)
-    response.headers["Content-Security-Policy"] = IMAGE_POLICY
-    return response
+    return _image(request, media_type, body)
 
 
 @router.get(
@@ -151,7 +153,7 @@ def credential_image(credential_id: str, request: Request, ctx: ContextDep) -> R
 )
 def card(credential_id: str, request: Request, ctx: ContextDep) -> Response:
     """The Open Graph card: the badge, its name, the provider and the issue date (never the learner)."""
-    _, claims = _current(ctx, credential_id)
+    _, claims, _ = _current(ctx, credential_id)
     achievement_id, achievement_name, provider_name = _names(claims)
     summary = summarize(claims)
     issued = parse_moment(summary["awardedDate"] or summary["validFrom"]) or datetime.now(UTC)
@@ -173,7 +175,7 @@ def card(credential_id: str, request: Request, ctx: ContextDep) -> Response:
 )
 def baked_png(credential_id: str, ctx: ContextDep) -> Response:
     """The badge as a PNG carrying the compact JWS in an ``openbadgecredential`` iTXt chunk (OB 3.0 baking)."""
-    record, claims = _current(ctx, credential_id)
+    record, claims, _ = _current(ctx, credential_id)
     return _attachment(bake_png(badge_png(ctx, claims), record.jwt), "image/png", f"{record.id}.png")
 
 
@@ -187,7 +189,7 @@ def baked_png(credential_id: str, ctx: ContextDep) -> Response:
 )
 def baked_svg(credential_id: str, ctx: ContextDep) -> Response:
     """The badge as an SVG carrying the compact JWS in an ``openbadges:credential`` element (OB 3.0 baking)."""
-    record, claims = _current(ctx, credential_id)
+    record, claims, _ = _current(ctx, credential_id)
     return _attachment(bake_svg(badge_svg(ctx, claims), record.jwt), "image/svg+xml", f"{record.id}.svg")
 
 
@@ -199,14 +201,13 @@ def baked_svg(credential_id: str, ctx: ContextDep) -> Response:
 def certificate(credential_id: str, request: Request, ctx: ContextDep) -> Response:
     """An A4 certificate in the reader's language (``?lang=pl|en|uk``) with the QR code and the credential
     attached as ``credential.jwt``."""
-    record, claims = _current(ctx, credential_id)
     lang = _language(request)
-    state = badge_state(ctx, record, claims, lang)
-    today = datetime.now(UTC).date()
-    valid_until = claims.get("validUntil")
+    record, claims, state = _current(ctx, credential_id, lang)
+    today = datetime.now(UTC).astimezone(LOCAL_TIME_ZONE).date()
+    ended = parse_moment(claims.get("validUntil"))
     status = (
-        CertificateStatus("expired", today, datetime.fromisoformat(valid_until.replace("Z", "+00:00")).date())
-        if state.state == "expired" and isinstance(valid_until, str)
+        CertificateStatus("expired", today, ended.astimezone(LOCAL_TIME_ZONE).date())
+        if state.state == "expired" and ended is not None
         else CertificateStatus("valid", today)
     )
     content = content_from_credential(
@@ -231,13 +232,24 @@ def certificate(credential_id: str, request: Request, ctx: ContextDep) -> Respon
 
 
 @router.get(
+    "/credentials/{credential_id}/credential.jwt",
+    responses={**document("application/vc+jwt", cacheable_too=False), **responses(404)},
+    response_class=Response,
+)
+def credential_jwt(credential_id: str, ctx: ContextDep) -> Response:
+    """The signed credential (compact JWS) as a file."""
+    record = credential_record(ctx, credential_id)
+    return _attachment(record.jwt.encode("ascii"), "application/vc+jwt", f"{record.id}.jwt")
+
+
+@router.get(
     "/credentials/{credential_id}/credential.json",
     responses={**document("application/json", cacheable_too=False), **responses(404)},
     response_class=Response,
 )
 def credential_json(credential_id: str, ctx: ContextDep) -> Response:
     """The Open Badges 3.0 credential as JSON (the claims of its JWT), as a file."""
-    record = _record(ctx, credential_id)
+    record = credential_record(ctx, credential_id)
     return _attachment(json_bytes(record.claims()), "application/json", f"{record.id}.json")
 
 
@@ -252,7 +264,7 @@ def short_link(reference: str, ctx: ContextDep) -> RedirectResponse:
     credential_id = expand(reference)
     if credential_id is None:
         raise NotFound("There is no such credential.")
-    record = _record(ctx, credential_id)
+    record = credential_record(ctx, credential_id)
     return RedirectResponse(ctx.urls.verify(record.id), status_code=303, headers={"Cache-Control": "no-cache"})
 
 
@@ -273,9 +285,7 @@ def achievement_image(achievement_id: str, request: Request, ctx: ContextDep) ->
         media_type, body = "image/svg+xml", artwork_svg(found.document["id"], found.document["name"], provider.name)
     else:
         raise NotFound("There is no such achievement.")
-    response = cacheable(request, body, media_type, ARTEFACT_MAX_AGE)
-    response.headers["Content-Security-Policy"] = IMAGE_POLICY
-    return response
+    return _image(request, media_type, body)
 
 
 @router.get(
@@ -305,6 +315,4 @@ def provider_logo(slug: str, request: Request, ctx: ContextDep) -> Response:
         stored = session.get(ProviderImage, provider.id)
     if stored is None:
         raise NotFound("The provider has no logo.")
-    response = cacheable(request, stored.data, stored.media_type, ARTEFACT_MAX_AGE)
-    response.headers["Content-Security-Policy"] = IMAGE_POLICY
-    return response
+    return _image(request, stored.media_type, stored.data)

@@ -15,6 +15,7 @@ from issuer.api.error_responses import responses
 from issuer.api.pages import accepts, render
 from issuer.api.schemas import Health, RevocationStatus
 from issuer.badge_page import achievement_context, own_logo, page_context
+from issuer.context import IssuerContext
 from issuer.errors import NotFound
 from issuer.i18n import language
 from issuer.models import Credential, Provider
@@ -134,7 +135,7 @@ def achievement(achievement_id: str, request: Request, ctx: ContextDep) -> Respo
     return cacheable(request, json_bytes(found.document), "application/json", ctx.settings.jwks_max_age, VARY)
 
 
-def _credential(ctx: ContextDep, credential_id: str) -> Credential:
+def credential_record(ctx: IssuerContext, credential_id: str) -> Credential:
     with ctx.db.read() as session:
         record = repository.credential(session, credential_id)
     if record is None:
@@ -159,7 +160,7 @@ def _credential(ctx: ContextDep, credential_id: str) -> Credential:
 )
 def credential(credential_id: str, request: Request, ctx: ContextDep) -> Response:
     """The credential: its JWT (``Accept: application/vc+jwt``), JSON, or the learner's public page."""
-    record = _credential(ctx, credential_id)
+    record = credential_record(ctx, credential_id)
     headers = {"Cache-Control": "no-cache", **VARY}
     media_type = accepts(request, JWT_TYPES)
     if media_type is not None:
@@ -173,7 +174,7 @@ def credential(credential_id: str, request: Request, ctx: ContextDep) -> Respons
 @router.get("/credentials/{credential_id}/status", responses=responses(404), response_model=RevocationStatus)
 def credential_status(credential_id: str, ctx: ContextDep) -> Response:
     """The credential's public record of revocation: revoked or not, when, why, and what replaced it."""
-    record = _credential(ctx, credential_id)
+    record = credential_record(ctx, credential_id)
     body = json_bytes({"id": ctx.urls.credential(record.id), **revocation_status(ctx, record)})
     return Response(body, media_type="application/json", headers={"Cache-Control": "no-cache"})
 
@@ -197,26 +198,12 @@ def status_list(
 
 
 @router.get(
-    "/credentials/{credential_id}/credential.jwt",
-    responses={**document("application/vc+jwt", cacheable_too=False), **responses(404)},
-    response_class=Response,
-)
-def credential_jwt(credential_id: str, ctx: ContextDep) -> Response:
-    record = _credential(ctx, credential_id)
-    return Response(
-        record.jwt,
-        media_type="application/vc+jwt",
-        headers={"Content-Disposition": f'attachment; filename="{record.id}.jwt"', "Cache-Control": "no-cache"},
-    )
-
-
-@router.get(
     "/credentials/{credential_id}/qr.png",
     responses={**document("image/png", description="The QR code of the verify link."), **responses(404)},
     response_class=Response,
 )
 def credential_qr_png(credential_id: str, request: Request, ctx: ContextDep) -> Response:
-    record = _credential(ctx, credential_id)
+    record = credential_record(ctx, credential_id)
     return cacheable(request, qr_png(ctx.urls.short(record.id)), "image/png", 86400)
 
 
@@ -226,5 +213,5 @@ def credential_qr_png(credential_id: str, request: Request, ctx: ContextDep) -> 
     response_class=Response,
 )
 def credential_qr_svg(credential_id: str, request: Request, ctx: ContextDep) -> Response:
-    record = _credential(ctx, credential_id)
+    record = credential_record(ctx, credential_id)
     return cacheable(request, qr_svg(ctx.urls.short(record.id)), "image/svg+xml", 86400)

@@ -167,49 +167,22 @@ class Site:
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """Issuer and verifier on free loopback ports, for the whole session; stopped at its end."""
-    data_dir = tmp_path_factory.mktemp("browser-issuer")
-    database_url = f"sqlite:///{data_dir / 'issuer.db'}"
-    upgrade(database_url)
     issuer_sock, verifier_sock = free_socket(), free_socket()
-    issuer_url, verifier_url = url_of(issuer_sock), url_of(verifier_sock)
-    settings = IssuerSettings(
-        data_dir=data_dir,
-        database_url=database_url,
-        public_url=issuer_url,
-        verifier_url=verifier_url,
-        key_passphrase=TEST_ONLY_PASSPHRASE,
-        secret_key=TEST_ONLY_SECRET_KEY,
-        key_kdf_rounds=TEST_ONLY_KDF_ROUNDS,
-        key_algorithm="EdDSA",
-        # No caching between the issuer and the verifier: a revocation shows at once.
-        jwks_max_age=0,
-        status_list_ttl=0,
-    )
-    ctx = IssuerContext.from_settings(settings)
-    create_provider(ctx, SLUG, name=PROVIDER_NAME, url="https://wsei.example", country="PL", algorithm="EdDSA")
-    issuer_id = ctx.urls.issuer_id(SLUG)
-    api_key = create_api_key(ctx, SLUG, list(SCOPES))
-    verifier_settings = VerifierSettings(
-        public_url=verifier_url,
-        # An IP-literal issuer id: the verifier's address policy allows 127.0.0.1 because the id names it.
-        trusted_issuers=(issuer_id,),
-        require_https=False,
-        allowed_addresses=("127.0.0.1/32",),
-        cache_ttl=0,
-        failure_ttl=0,
-    )
+    verifier_url = url_of(verifier_sock)
+    ctx = issuer_context(tmp_path_factory.mktemp("browser-issuer"), url_of(issuer_sock), verifier_url)
+    api_key = provider_key(ctx, SLUG, PROVIDER_NAME)
     servers = [
         Served(create_issuer_app(context=ctx), issuer_sock, "issuer-server"),
-        Served(create_verifier_app(verifier_settings), verifier_sock, "verifier-server"),
+        Served(
+            create_verifier_app(loopback_verifier(verifier_url, ctx.urls.issuer_id(SLUG))),
+            verifier_sock,
+            "verifier-server",
+        ),
     ]
     try:
         for server in servers:
             server.start()
-        response = httpx.post(
-            f"{issuer_url}/api/v1/achievements", json=PLAIN_ACHIEVEMENT, headers={"Authorization": f"Bearer {api_key}"}
-        )
-        assert response.status_code == 201, response.text
-        yield Site(issuer_url, verifier_url, issuer_id, api_key, response.json()["id"], ctx)
+        yield provider_site(ctx, SLUG, api_key, verifier_url)
     finally:
         for server in reversed(servers):
             server.stop()
@@ -347,10 +320,24 @@ def issuer_context(data_dir: Path, issuer_url: str, verifier_url: str) -> Issuer
         secret_key=TEST_ONLY_SECRET_KEY,
         key_kdf_rounds=TEST_ONLY_KDF_ROUNDS,
         key_algorithm="EdDSA",
+        # No caching between the issuer and the verifier: a revocation shows at once.
         jwks_max_age=0,
         status_list_ttl=0,
     )
     return IssuerContext.from_settings(settings)
+
+
+def loopback_verifier(verifier_url: str, *trusted: str) -> VerifierSettings:
+    """A verifier trusting the given issuers on loopback, caching nothing."""
+    return VerifierSettings(
+        public_url=verifier_url,
+        # IP-literal issuer ids: the verifier's address policy allows 127.0.0.1 because the ids name it.
+        trusted_issuers=trusted,
+        require_https=False,
+        allowed_addresses=("127.0.0.1/32",),
+        cache_ttl=0,
+        failure_ttl=0,
+    )
 
 
 def provider_key(ctx: IssuerContext, slug: str, name: str) -> str:
@@ -412,17 +399,11 @@ def state_sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StateSites
     steady_key = provider_key(ctx, "akademia", "Lubelska Akademia Kompetencji")
     compromised_key = provider_key(ctx, "centrum", "Centrum Kształcenia Praktycznego w Lublinie")
     gone_key = provider_key(gone_ctx, "archiwum", "Archiwum Szkoleń Zawodowych")
-    verifier_settings = VerifierSettings(
-        public_url=verifier_url,
-        trusted_issuers=(
-            ctx.urls.issuer_id("akademia"),
-            ctx.urls.issuer_id("centrum"),
-            gone_ctx.urls.issuer_id("archiwum"),
-        ),
-        require_https=False,
-        allowed_addresses=("127.0.0.1/32",),
-        cache_ttl=0,
-        failure_ttl=0,
+    verifier_settings = loopback_verifier(
+        verifier_url,
+        ctx.urls.issuer_id("akademia"),
+        ctx.urls.issuer_id("centrum"),
+        gone_ctx.urls.issuer_id("archiwum"),
     )
     issuer = Served(create_issuer_app(context=ctx), issuer_sock, "states-issuer-server")
     gone = Served(create_issuer_app(context=gone_ctx), gone_sock, "gone-issuer-server")

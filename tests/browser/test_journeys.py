@@ -9,9 +9,7 @@ page, the error shown where the form is, the clipboard's content, a file's type,
 
 from __future__ import annotations
 
-import base64
 import io
-import json
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +33,7 @@ from tests.browser.conftest import (
     screenshot,
 )
 from tests.conftest import PLAIN_ACHIEVEMENT
+from tests.helpers import segment_json, with_learner_renamed
 from verifier.i18n import CHECK_NAMES, OUTCOMES, TEXT
 
 pytestmark = pytest.mark.browser
@@ -58,21 +57,6 @@ def fetch(url: str) -> bytes:
     response = httpx.get(url, timeout=30)
     assert response.status_code == 200, f"{url}: {response.status_code}"
     return response.content
-
-
-def claims_of(token: str) -> dict[str, Any]:
-    payload = token.split(".")[1]
-    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    return claims
-
-
-def tampered(token: str) -> str:
-    """The token with another learner's name in its payload and the original signature."""
-    header, payload, signature = token.split(".")
-    text = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
-    assert LEARNER in text
-    changed = text.replace(LEARNER, "Grzegorz Brzęczyszczykiewicz").encode()
-    return f"{header}.{base64.urlsafe_b64encode(changed).rstrip(b'=').decode()}.{signature}"
 
 
 def camera_video(qr_png: bytes, path: Path, frames: int = 5) -> Path:
@@ -276,7 +260,7 @@ def test_linkedin_add_to_profile_is_filled_in(site: Site, page_at: Any, credenti
     href = page.locator("a.linkedin").get_attribute("href")
     assert href is not None and href.startswith("https://www.linkedin.com/profile/add?"), href
     params = {name: values[0] for name, values in parse_qs(urlsplit(href).query).items()}
-    claims = claims_of(credential["jwt"])
+    claims = segment_json(credential["jwt"], 1)
     issued = claims.get("awardedDate") or claims["validFrom"]
     assert params["name"] == ACHIEVEMENT
     assert params["organizationName"] == PROVIDER_NAME
@@ -350,7 +334,7 @@ def test_permalink_of_an_invalid_token_keeps_it_out_of_every_address(
 ) -> None:
     """A token with a changed payload: its permalink carries it after ``#`` only, opening the permalink shows the
     same verdict, and no request the browser makes has the token in its address."""
-    token = tampered(credential["jwt"])
+    token = with_learner_renamed(credential["jwt"], LEARNER)
     page = page_at()
     page.goto(f"{site.verifier_url}/?lang=pl")
     page.locator("form textarea").fill(token)
@@ -498,7 +482,7 @@ def address_of(name: str, site: Site, credential: dict[str, Any]) -> str:
     learner_page = credential["links"]["page"]
     addresses: dict[str, str] = {
         "issuer-home": f"{site.issuer_url}/",
-        "achievement": claims_of(credential["jwt"])["credentialSubject"]["achievement"]["id"],
+        "achievement": segment_json(credential["jwt"], 1)["credentialSubject"]["achievement"]["id"],
         "issuer-not-found": f"{site.issuer_url}/no/such/page",
         "verifier-not-found": f"{site.verifier_url}/no/such/page",
         "learner-pl": f"{learner_page}?lang=pl",

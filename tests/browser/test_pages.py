@@ -9,8 +9,6 @@ screenshot under tests/browser/screenshots/ for a person to look at.
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 from typing import Any
 
@@ -26,6 +24,7 @@ from tests.browser.conftest import (
     horizontal_overflow,
     screenshot,
 )
+from tests.helpers import with_learner_renamed
 from verifier.i18n import OUTCOMES
 
 pytestmark = pytest.mark.browser
@@ -74,16 +73,6 @@ def revoked_credential(site: Site) -> dict[str, Any]:
     issued = site.issue_credential("Jan Kowalski", "jan@example.org")
     site.revoke_credential(issued["id"], "Wydane przez pomyłkę")
     return issued
-
-
-def forged(token: str) -> str:
-    """The token with another learner's name in its payload and the original signature."""
-    header, payload, signature = token.split(".")
-    text = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
-    assert "Anna Nowak" in text
-    claims = json.loads(text.replace("Anna Nowak", "Grzegorz Brzęczyszczykiewicz"))
-    payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
-    return f"{header}.{payload}.{signature}"
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -166,7 +155,11 @@ def test_revoked_credential(
 def test_forged_or_garbage_token_pasted_in_the_form(
     site: Site, page_at: Any, valid_credential: dict[str, Any], kind: str, lang: str, viewport: Viewport
 ) -> None:
-    token = forged(valid_credential["jwt"]) if kind == "forged" else "to-nie-jest-token.eyJ9.!!!"
+    token = (
+        with_learner_renamed(valid_credential["jwt"], "Anna Nowak")
+        if kind == "forged"
+        else "to-nie-jest-token.eyJ9.!!!"
+    )
     page = page_at(viewport)
     page.goto(f"{site.verifier_url}/?lang={lang}")
     page.locator("form textarea").fill(token)

@@ -20,9 +20,7 @@ leaves every other test's badges valid.
 
 from __future__ import annotations
 
-import base64
 import itertools
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -46,6 +44,7 @@ from tests.browser.conftest import (
     horizontal_overflow,
     screenshot,
 )
+from tests.helpers import segment_json, with_learner_renamed
 from verifier.i18n import CHECK_NAMES, OUTCOMES, TEXT
 
 pytestmark = pytest.mark.browser
@@ -105,7 +104,7 @@ class Badges:
     """The day, in Lublin, the revoked badge was revoked."""
 
     def pasted(self, state: str) -> str:
-        return forged(self.issued["valid"]["jwt"]) if state == "forged" else GARBAGE
+        return with_learner_renamed(self.issued["valid"]["jwt"], LEARNERS["valid"][0]) if state == "forged" else GARBAGE
 
 
 @pytest.fixture(scope="module")
@@ -124,28 +123,12 @@ def badges(state_sites: StateSites) -> Badges:
     steady.revoke_credential(issued["revoked"]["id"], "Wydane przez pomyłkę")
     revoked_on = datetime.now(LUBLIN).date()
     slug = last_segment(exposed.issuer_id)
-    kid = header_of(issued["compromised"]["jwt"])["kid"]
-    assert header_of(issued["reissued"]["jwt"])["kid"] == kid, "both badges are signed with the key to compromise"
+    kid = segment_json(issued["compromised"]["jwt"], 0)["kid"]
+    assert segment_json(issued["reissued"]["jwt"], 0)["kid"] == kid, "both badges are signed with the key to compromise"
     compromise(exposed.ctx, slug, kid)
     copies = reissue(exposed.ctx, slug, kid=kid, credential_ids=[issued["reissued"]["id"]])
     assert [copy.old_id for copy in copies] == [last_segment(issued["reissued"]["id"])]
     return Badges(issued, exposed.ctx.urls.credential(copies[0].new_id), revoked_on)
-
-
-def header_of(token: str) -> dict[str, Any]:
-    segment = token.split(".")[0]
-    header: dict[str, Any] = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-    return header
-
-
-def forged(token: str) -> str:
-    """The token with another learner's name in its payload and the original signature."""
-    header, payload, signature = token.split(".")
-    text = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
-    name = LEARNERS["valid"][0]
-    assert name in text
-    changed = text.replace(name, "Grzegorz Brzęczyszczykiewicz").encode()
-    return f"{header}.{base64.urlsafe_b64encode(changed).rstrip(b'=').decode()}.{signature}"
 
 
 # --------------------------------------------------------------------------------------------------------------
