@@ -1,8 +1,11 @@
 """Digests and MACs used outside the JWS itself (hashed learner e-mails, stored API keys, the keyed audit chain and
-duplicate guard), through ``cryptography``."""
+duplicate guard), and the sealing of values kept at rest (Fernet), through ``cryptography``."""
 
 from __future__ import annotations
 
+import base64
+
+from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -39,3 +42,16 @@ def derive_key(secret: bytes, purpose: str) -> bytes:
     """Return a 32-byte key for one ``purpose`` from a server secret (HKDF-SHA256), so that one secret can key
     several HMACs without any two sharing a key."""
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode("utf-8")).derive(secret)
+
+
+def seal(key: bytes, plaintext: bytes) -> bytes:
+    """Encrypt and authenticate ``plaintext`` under a 32-byte ``key`` (Fernet: AES-128-CBC with HMAC-SHA256)."""
+    return Fernet(base64.urlsafe_b64encode(key)).encrypt(plaintext)
+
+
+def unseal(key: bytes, token: bytes) -> bytes | None:
+    """The plaintext of a :func:`seal` token, or ``None`` if it was sealed under another key or altered."""
+    try:
+        return Fernet(base64.urlsafe_b64encode(key)).decrypt(token)
+    except InvalidToken:
+        return None

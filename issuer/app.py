@@ -17,14 +17,17 @@ from http_edge.body_limit import BodyLimit
 from http_edge.docs import add_docs
 from http_edge.head import HeadAsGet
 from http_edge.headers import SCRIPT_FILES_POLICY, SecurityHeaders
-from issuer import errors, uploaded_images
-from issuer.api import badge, error_responses, public, v1, vc
+from issuer import console, errors, uploaded_images
+from issuer.api import badge, cohorts, error_responses, public, v1, vc
 from issuer.api.gate import AuthenticateFirst
 from issuer.context import IssuerContext
 from issuer.db import UNAVAILABLE
+from issuer.jobs import EmbeddedWorker
 from issuer.settings import IssuerSettings, get_settings
 from issuer.throttle import FailureThrottle
 
+ISSUER_POLICY = f"{SCRIPT_FILES_POLICY}; connect-src 'self'"
+"""Scripts from this site only; they (the console's progress) and link pings may reach this site alone."""
 MAX_BODY_BYTES = 64 * 1024
 """Largest request body (JSON) any route reads; larger ones are refused by Content-Length before reading."""
 STATIC = Path(__file__).resolve().parent / "static"
@@ -38,9 +41,16 @@ def create_app(settings: IssuerSettings | None = None, context: IssuerContext | 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if context is None:
-            ctx.close()
+        worker = EmbeddedWorker(ctx.jobs, ctx.settings.worker_threads) if ctx.settings.embedded_worker else None
+        if worker is not None:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+            if context is None:
+                ctx.close()
 
     app = FastAPI(
         title="Odznaka issuer",
@@ -57,7 +67,9 @@ def create_app(settings: IssuerSettings | None = None, context: IssuerContext | 
     for unavailable in UNAVAILABLE:
         app.add_exception_handler(unavailable, error_responses.database_unavailable)
     app.add_exception_handler(Exception, error_responses.unexpected)
+    console.install(app)
     app.include_router(v1.router)
+    app.include_router(cohorts.router)
     app.include_router(vc.router)
     app.include_router(public.router)
     app.include_router(badge.router)
@@ -72,8 +84,9 @@ def create_app(settings: IssuerSettings | None = None, context: IssuerContext | 
         ("POST", vc.ISSUE_PATH): vc.MAX_ISSUE_BODY,
         ("PUT", v1.IMAGE_PATH): uploaded_images.MAX_BYTES,
         ("PUT", v1.LOGO_PATH): uploaded_images.MAX_BYTES,
+        ("POST", cohorts.PATH): cohorts.MAX_BODY,
     }
     app.add_middleware(BodyLimit, default=MAX_BODY_BYTES, routes=limits)
-    app.add_middleware(SecurityHeaders, content_security_policy=SCRIPT_FILES_POLICY)
+    app.add_middleware(SecurityHeaders, content_security_policy=ISSUER_POLICY)
     app.add_middleware(AccessLog)
     return app

@@ -1,5 +1,5 @@
-"""Operator commands: ``issuer init | providers | api-keys | keys | credentials | audit | registry | secrets |
-demo | serve``."""
+"""Operator commands: ``issuer init | providers | api-keys | keys | credentials | audit | registry | secrets | staff |
+demo | serve | worker``."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from issuer.providers import create_provider, get_provider
 from issuer.reissue import reissue
 from issuer.revocation import revoke
 from issuer.settings import PASSPHRASE_MIN_GUESSES_LOG10, get_settings, require_strong
+from issuer.staff_cli import staff_app
 
 app = typer.Typer(help="Odznaka issuer: set up, manage providers and keys, and serve the API.", no_args_is_help=True)
 providers_app = typer.Typer(help="Training providers.", no_args_is_help=True)
@@ -44,6 +45,7 @@ app.add_typer(credentials_app, name="credentials")
 app.add_typer(audit_app, name="audit")
 app.add_typer(registry_app, name="registry")
 app.add_typer(secrets_app, name="secrets")
+app.add_typer(staff_app, name="staff")
 
 DEMO_SLUG = "demo"
 
@@ -400,9 +402,17 @@ def secrets_generate(path: Path) -> None:
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    workers: Annotated[int, typer.Option(help="Web worker processes.")] = 1,
+    job_worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Run the job worker (cohorts, e-mails) in the web process; with several web processes, run "
+            "`issuer worker` beside them instead.",
+        ),
+    ] = True,
 ) -> None:
-    """Serve the issuer API and pages."""
+    """Serve the issuer API, pages and console (and, by default, its job worker)."""
     import uvicorn
 
     try:
@@ -410,6 +420,9 @@ def serve(
     except IssuerError as exc:
         typer.secho(f"error: {exc.message}", err=True, fg="red")
         raise typer.Exit(2) from exc
+    if job_worker and workers > 1:
+        typer.secho("note: with several web processes the job worker runs apart: start `issuer worker`", err=True)
+    os.environ["ISSUER_EMBEDDED_WORKER"] = "true" if job_worker and workers == 1 else "false"
     uvicorn.run(
         "issuer.app:create_app",
         factory=True,
@@ -419,6 +432,82 @@ def serve(
         access_log=False,  # http_edge.access_log logs paths without their query strings instead
         log_config=uvicorn_log_config(),
     )
+
+
+@app.command()
+def worker(
+    threads: Annotated[int | None, typer.Option(help="Worker threads (default ISSUER_WORKER_THREADS).")] = None,
+    once: Annotated[bool, typer.Option(help="Run what is waiting now, then stop.")] = False,
+) -> None:
+    """Run the job worker on its own: issues confirmed cohorts and sends learners' e-mails, with retries."""
+    ctx = _context()
+    try:
+        ctx.load_signing_keys()
+    except IssuerError as exc:
+        raise _fail(exc) from exc
+    if once:
+        ctx.jobs.sweep()
+        typer.echo(f"{ctx.jobs.drain()} job(s) done")
+        return
+    consumer = ctx.jobs.consumer(threads or ctx.settings.worker_threads, embedded=False)
+    ctx.jobs.sweep()
+    consumer.run()
+
+
+@credentials_app.command("import")
+def credentials_import(
+    slug: str,
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX: name, e-mail, and optional columns.", exists=True)],
+    achievement: Annotated[str, typer.Option(help="The achievement's id (URL) or UUID.")],
+    dry_run: Annotated[bool, typer.Option(help="Check every row and report; issue nothing.")] = False,
+    policy: Annotated[
+        str, typer.Option(help="A learner who already holds it: skip, allow (issue again) or refuse.")
+    ] = "skip",
+) -> None:
+    """Issue a cohort from a participant file, row by row, with a report; exits 1 when any row failed."""
+    from issuer import cohorts
+
+    ctx = _context()
+    try:
+        provider = get_provider(ctx, slug)
+        submitter = cohorts.Submitter(provider, "cli")
+        made = cohorts.upload(ctx, submitter, achievement, file.read_bytes(), file.name, policy=policy)
+    except IssuerError as exc:
+        raise _fail(exc) from exc
+    cohort = made.cohort
+    if made.existing:
+        typer.echo(f"this file was uploaded before: cohort {cohort.id} ({cohort.state})")
+    counts = cohorts.counts(ctx, cohort.id)
+    typer.echo(f"{cohort.total} row(s): {counts['pending']} ready, {counts['invalid']} with errors")
+    if dry_run:
+        _print_problems(ctx, cohort.id)
+        typer.echo("dry run: nothing issued (run again without --dry-run to issue the ready rows)")
+        raise typer.Exit(1 if counts["invalid"] else 0)
+    try:
+        cohorts.confirm(ctx, submitter, cohort.id)
+    except IssuerError as exc:
+        raise _fail(exc) from exc
+    with typer.progressbar(length=max(counts["pending"], 1), label="issuing") as bar:
+        cohorts.run(ctx, cohort.id, progress=bar.update)
+    done = cohorts.get(ctx, provider.id, cohort.id)
+    counts = cohorts.counts(ctx, cohort.id)
+    _print_problems(ctx, cohort.id)
+    typer.echo(
+        f"cohort {cohort.id}: {counts['issued']} issued, {counts['skipped']} skipped (already held), "
+        f"{counts['failed'] + counts['invalid']} failed, {counts['pending']} pending ({done.state})"
+    )
+    if counts["issued"]:
+        typer.echo("e-mails to the learners are queued; the running issuer (or `issuer worker`) sends them")
+    if counts["failed"] + counts["invalid"] or counts["pending"]:
+        raise typer.Exit(1)
+
+
+def _print_problems(ctx: IssuerContext, cohort_id: str) -> None:
+    from issuer import cohorts
+
+    for row in cohorts.row_views(ctx, cohort_id, states=("invalid", "failed")):
+        for problem in row.problems:
+            typer.echo(f"  row {row.line}: {problem.message('en')}")
 
 
 def _registry_passphrase() -> bytes:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
@@ -16,6 +17,11 @@ from issuer.keystore import KeyStore
 from issuer.models import Provider
 from issuer.settings import IssuerSettings
 from issuer.urls import QR_MAX_BYTES, Urls
+from issuer.vault import Vault
+
+if TYPE_CHECKING:
+    from issuer.jobs import JobQueue
+    from issuer.mail import Transport
 
 RECIPIENT_KEY_PURPOSE = "odznaka duplicate guard v1"
 
@@ -28,6 +34,30 @@ class IssuerContext:
     urls: Urls
     recipient_key: bytes
     """HMAC key of the duplicate guard (:func:`issuer.issuance.recipient_key`), derived from the server secret."""
+    vault: Vault
+    """Encrypts what must be kept but not read from a copy of the database (learners' addresses, TOTP secrets)."""
+    secret: bytes
+    """The server secret itself, for keys derived for one purpose each (sessions, CSRF, invitations)."""
+    _jobs: JobQueue | None = field(default=None, repr=False)
+    _mailer: Transport | None = field(default=None, repr=False)
+
+    @property
+    def jobs(self) -> JobQueue:
+        """The job queue (built on first use: most commands never need it)."""
+        if self._jobs is None:
+            from issuer.jobs import JobQueue
+
+            self._jobs = JobQueue(self, self.settings.job_queue_url)
+        return self._jobs
+
+    @property
+    def mailer(self) -> Transport:
+        """Where learners' e-mails go: SMTP (``ISSUER_SMTP_URL``) or ``.eml`` files in ``ISSUER_MAIL_DIR``."""
+        if self._mailer is None:
+            from issuer.mail import transport_for
+
+            self._mailer = transport_for(self.settings.smtp_url, self.settings.mail_folder)
+        return self._mailer
 
     @classmethod
     def from_settings(cls, settings: IssuerSettings, *, check_passphrase_strength: bool = True) -> IssuerContext:
@@ -51,6 +81,8 @@ class IssuerContext:
             ),
             urls=urls,
             recipient_key=derive_key(secret, RECIPIENT_KEY_PURPOSE),
+            vault=Vault(secret),
+            secret=secret,
         )
 
     def load_signing_keys(self) -> int:
@@ -77,4 +109,6 @@ class IssuerContext:
         return key.kid, self.keys.signer(provider.slug, key.kid, key.alg, self.urls.key(provider.slug, key.kid))
 
     def close(self) -> None:
+        if self._jobs is not None:
+            self._jobs.close()
         self.db.engine.dispose()

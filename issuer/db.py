@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, event, exc, text
+from sqlalchemy import CursorResult, Engine, Result, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
@@ -118,3 +118,9 @@ class Database:
                         callback()
                     except Exception as exc:  # committed is committed: the caller must not be told otherwise
                         log.error("after-commit step failed: %s", type(exc).__name__)
+
+
+def changed_rows(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed (the conditional claims of leases and codes count on it)."""
+    assert isinstance(result, CursorResult)
+    return result.rowcount

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy import insert
@@ -39,7 +39,7 @@ from credentials.schema import validate_credential
 from credentials.strict_json import first_unrepresentable
 from credentials.vcdm import check_data_model
 from http_edge.language import LOCAL_TIME_ZONE
-from issuer import audit, repository, status_lists
+from issuer import audit, deliveries, repository, status_lists
 from issuer.api_keys import Principal
 from issuer.context import IssuerContext
 from issuer.errors import (
@@ -102,6 +102,10 @@ class CredentialRequest(BaseModel):
     validUntil: AwareDatetime | None = None
     allowDuplicate: bool = False
     """Issue even if this learner already holds an unrevoked credential for the achievement."""
+    notify: bool = True
+    """E-mail the learner a link to the badge (through the outbox, after the credential is stored)."""
+    language: Literal["pl", "en", "uk"] = "pl"
+    """The language of that e-mail."""
 
     @field_validator("validFrom", "validUntil", mode="before")
     @classmethod
@@ -147,6 +151,10 @@ class Draft:
     achievement_id: str | None
     """The achievement it was issued from; ``None`` for a credential posted whole (``/credentials/issue``)."""
     recipient_key: str
+    learner_name: str | None = None
+    email_key: str | None = None
+    external_id: str | None = None
+    cohort_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +171,10 @@ class StoredCredential:
     valid_until: datetime | None
     status_list_id: int | None
     status_index: int | None
+    learner_name: str | None = None
+    email_key: str | None = None
+    external_id: str | None = None
+    cohort_id: str | None = None
 
     @classmethod
     def of(cls, record: Credential) -> StoredCredential:
@@ -320,6 +332,8 @@ def issue_credentials(
                 document,
                 achievement.id,
                 recipient_key(ctx.recipient_key, achievement.id, request.recipient.email),
+                learner_name=request.recipient.name,
+                email_key=ctx.vault.email_key(request.recipient.email),
             )
         )
 
@@ -331,6 +345,15 @@ def issue_credentials(
                 return [replay]
         _refuse_duplicates(session, ctx.urls, provider_id, requests, drafts)
         records = sign_and_store(ctx, session, provider, drafts, now, principal.actor)
+        deliveries.queue(
+            ctx,
+            session,
+            [
+                deliveries.Addressed(record.id, provider_id, request.recipient.email, request.language)
+                for record, request in zip(records, requests, strict=True)
+                if request.notify
+            ],
+        )
         if idempotency_key is not None:
             session.add(
                 IdempotencyKey(
@@ -475,6 +498,10 @@ def sign_and_store(
                 valid_until=parse_datetime(valid_until) if valid_until else None,
                 status_list_id=listed.id,
                 status_index=index,
+                learner_name=draft.learner_name,
+                email_key=draft.email_key,
+                external_id=draft.external_id,
+                cohort_id=draft.cohort_id,
             )
         )
     # Core executemany: the ORM bulk path costs more per row than the signature does.

@@ -94,6 +94,12 @@ class Achievement(SQLModel, table=True):
     """``{"en": {"name": …, "description": …, "criteria": {"narrative": …}}, "uk": …}``: the provider's own
     translations, published as related achievements; credentials keep the original language."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    version: int = 1
+    previous_id: str | None = Field(default=None, max_length=36)
+    """The version this one replaced: an edit writes a new achievement, so issued credentials keep theirs."""
+    replaced_by: str | None = Field(default=None, max_length=36)
+    archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """Set when replaced by a new version or archived: nothing more is issued from it; its page stays."""
 
 
 class ProviderImage(SQLModel, table=True):
@@ -155,6 +161,8 @@ class Credential(SQLModel, table=True):
         Index("ix_credential_status_revoked", "status_list_id", "revoked_at"),
         # An index is never handed out twice, whatever the race.
         UniqueConstraint("status_list_id", "status_index"),
+        Index("ix_credential_email_key", "provider_id", "email_key"),
+        Index("ix_credential_external_id", "provider_id", "achievement_id", "external_id"),
     )
 
     id: str = Field(primary_key=True, max_length=36)
@@ -174,6 +182,13 @@ class Credential(SQLModel, table=True):
     status_index: int | None = None
     replaced_by: str | None = Field(default=None, max_length=36)
     """Set when the credential was reissued (e.g. after a key compromise): the id of the new copy."""
+    learner_name: str | None = Field(default=None, max_length=200)
+    """The name in the credential, for the console's search (the token holds it anyway)."""
+    email_key: str | None = Field(default=None, max_length=64)
+    """HMAC (server secret) of the normalised e-mail: the console finds a learner's credentials by address."""
+    external_id: str | None = Field(default=None, max_length=200)
+    """The provider's own learner id from a cohort file, for its duplicate policy and its search."""
+    cohort_id: str | None = Field(default=None, max_length=36, index=True)
 
     def claims(self) -> dict[str, Any]:
         """The payload of the token this issuer signed and stored itself (so no signature check is needed)."""
@@ -213,6 +228,115 @@ class AuditEntry(SQLModel, table=True):
     entry breaks the chain, and only the holder of the server secret can compute a new link."""
     keyed: bool = True
     """False for entries written before the chain was keyed (plain SHA-256 links); none may follow a keyed one."""
+
+
+class Delivery(SQLModel, table=True):
+    """The e-mail telling a learner about a credential: an outbox entry written in the credential's own
+    transaction, sent by the job queue. The address is kept, encrypted under the server secret, for "resend"
+    until the credential is revoked."""
+
+    credential_id: str = Field(primary_key=True, foreign_key="credential.id", max_length=36)
+    provider_id: int = Field(foreign_key="provider.id", index=True)
+    address: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    """Fernet token of the e-mail address (key derived from the server secret); ``None`` once erased."""
+    language: str = Field(default="pl", max_length=5)
+    state: str = Field(default="queued", max_length=10)
+    """queued → sending → sent; or failed (attempts used up, or the server refused the address for good)."""
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, max_length=300)
+    message_id: str = Field(max_length=200)
+    """One Message-ID per send request: a message retried after a crash keeps it, so it reads as the same one."""
+    sends: int = 0
+    """How many messages went out (the first, then each resend)."""
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CredentialEvent(SQLModel, table=True):
+    """How often something happened to a credential (page opened, shared, verified): counts, never who."""
+
+    __tablename__ = "credential_event"
+
+    credential_id: str = Field(primary_key=True, foreign_key="credential.id", max_length=36)
+    event: str = Field(primary_key=True, max_length=20)
+    count: int = 0
+
+
+class Cohort(SQLModel, table=True):
+    """One uploaded participant file for one achievement: previewed, then confirmed and issued by a job."""
+
+    __table_args__ = (UniqueConstraint("provider_id", "achievement_id", "file_hash"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    provider_id: int = Field(foreign_key="provider.id", index=True)
+    achievement_id: str = Field(foreign_key="achievement.id")
+    file_hash: str = Field(max_length=64)
+    """SHA-256 of the file: the same file uploaded again finds this cohort instead of issuing twice."""
+    filename: str = Field(max_length=255)
+    policy: str = Field(default="skip", max_length=10)
+    """For a learner who already holds the achievement: skip, allow (issue again) or refuse (the row fails)."""
+    state: str = Field(default="preview", max_length=10)
+    """preview → queued → running → done; cancelled (never confirmed)."""
+    total: int = 0
+    issued: int = 0
+    failed: int = 0
+    skipped: int = 0
+    created_by: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """A worker holds the cohort until then; a crashed worker's lease runs out and another resumes it."""
+
+
+class CohortRow(SQLModel, table=True):
+    __tablename__ = "cohort_row"
+
+    cohort_id: str = Field(primary_key=True, foreign_key="cohort.id", max_length=36)
+    line: int = Field(primary_key=True)
+    """The row number as the spreadsheet shows it (the header is row 1)."""
+    data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    """The row's values; the e-mail is dropped from here once the row is issued (its delivery holds it)."""
+    state: str = Field(default="pending", max_length=10)
+    """pending, invalid (found at preview), issued, skipped, failed."""
+    errors: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    """``[{"field": "email", "message": …}]`` in the words of the column the file used."""
+    credential_id: str | None = Field(default=None, max_length=36)
+
+
+class Staff(SQLModel, table=True):
+    """A person who signs in to the console: one provider's owner, issuer or viewer, or a programme operator
+    (no provider; reads every provider's console)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider_id: int | None = Field(default=None, foreign_key="provider.id", index=True)
+    email: str = Field(unique=True, max_length=320)
+    name: str | None = Field(default=None, max_length=200)
+    role: str = Field(max_length=10)
+    password_hash: str | None = Field(default=None, max_length=200)
+    """argon2id; ``None`` until the invitation is accepted."""
+    totp_secret: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    """Fernet token of the TOTP secret; ``None`` without a second factor."""
+    totp_last_step: int | None = None
+    """The last time step whose code was accepted: a code works once."""
+    invitation_hash: str | None = Field(default=None, max_length=64, unique=True)
+    invitation_expires: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    language: str = Field(default="pl", max_length=5)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class StaffSession(SQLModel, table=True):
+    __tablename__ = "staff_session"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    staff_id: int = Field(foreign_key="staff.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    second_factor: bool = False
+    """False while a password was right but the TOTP code is still to come."""
 
 
 def table_of(model: type[SQLModel]) -> Table:

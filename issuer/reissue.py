@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from credentials.jose import parse_compact
 from credentials.ob3 import NUMERIC_DATE_CLAIMS
-from issuer import audit, repository, status_lists
+from issuer import audit, deliveries, repository, status_lists
 from issuer.context import IssuerContext
 from issuer.issuance import Draft, StoredCredential, sign_and_store
 from issuer.models import Credential, Provider
@@ -59,7 +59,18 @@ def _reissue_batch(ctx: IssuerContext, provider: Provider, batch: list[Credentia
         document.pop("credentialStatus", None)
         new_id = str(uuid.uuid4())
         document["id"] = ctx.urls.credential(new_id)
-        drafts.append(Draft(new_id, document, record.achievement_id, record.recipient_key))
+        drafts.append(
+            Draft(
+                new_id,
+                document,
+                record.achievement_id,
+                record.recipient_key,
+                learner_name=record.learner_name,
+                email_key=record.email_key,
+                external_id=record.external_id,
+                cohort_id=record.cohort_id,
+            )
+        )
     # Each copy is signed the way the original was: an Open Badges VC-JWT, or a vc+jwt posted through the VC-API.
     profiles = [parse_compact(record.jwt).profile for record in batch]
     with ctx.db.write(serialize_on=provider.id) as session:
@@ -74,10 +85,12 @@ def _reissue_batch(ctx: IssuerContext, provider: Provider, batch: list[Credentia
                     new_records[row] = copy
         _, signer = ctx.signer_for(session, provider, now)
         lists = set()
+        replaced: set[str] = set()
         for old, new in zip(batch, new_records, strict=True):
             current = session.get(Credential, old.id)
             if current is None or current.revoked_at is not None:
                 continue  # revoked meanwhile: leave it
+            replaced.add(old.id)
             current.revoked_at = now
             current.revocation_reason = f"Reissued as {ctx.urls.credential(new.id)}"
             current.replaced_by = new.id
@@ -92,6 +105,9 @@ def _reissue_batch(ctx: IssuerContext, provider: Provider, batch: list[Credentia
                 provider_id=provider.id,
                 details={"replaced_by": new.id, "old_kid": old.kid, "new_kid": new.kid},
             )
+        deliveries.carry_over(
+            ctx, session, [(old.id, new.id) for old, new in zip(batch, new_records, strict=True) if old.id in replaced]
+        )
         for status_list_id in sorted(lists):
             status_lists.refresh(ctx, session, provider, status_list_id, signer, now)
     return [Reissued(old.id, new.id) for old, new in zip(batch, new_records, strict=True)]

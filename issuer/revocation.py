@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from issuer import audit, repository, status_lists
+from issuer import audit, deliveries, repository, status_lists
 from issuer.api_keys import Principal
 from issuer.context import IssuerContext
 from issuer.errors import NotFound
@@ -53,6 +53,8 @@ def revoke(
         record.revocation_reason = reason.strip() or None
         record.replaced_by = replaced_by
         session.add(record)
+        if replaced_by is None:
+            deliveries.erase(session, [record.id])
         if record.status_list_id is not None:
             _, signer = ctx.signer_for(session, provider, now)
             status_lists.refresh(ctx, session, provider, record.status_list_id, signer, now)

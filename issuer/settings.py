@@ -15,6 +15,7 @@ from issuer.errors import ConfigurationError
 
 PASSPHRASE_MIN_GUESSES_LOG10 = 12
 """A key passphrase must need at least 10^12 guesses by zxcvbn's estimate (each guess costs a bcrypt KDF)."""
+QUEUE_SCHEMES = ("sqlite:///", "redis://", "rediss://", "postgresql://", "memory://")
 SECRET_KEY_MIN_GUESSES_LOG10 = 24
 """The server secret keys HMACs that anyone with the database could attack offline at full speed: 80 bits."""
 
@@ -57,6 +58,36 @@ class IssuerSettings(BaseSettings):
     status_list_length: int = Field(default=131_072, ge=131_072, le=16_777_216)
     """Entries per status list (bits); a new list is started when one fills up."""
 
+    queue_url: str | None = None
+    """The job queue (huey): default ``sqlite:///<data_dir>/queue.db``, embedded; ``redis://host:6379/0`` when
+    several processes share it (the issuer on PostgreSQL with ``issuer worker`` beside the web processes), or
+    ``postgresql://host/db`` (huey's own tables). ``memory://`` keeps jobs in the process (tests)."""
+    embedded_worker: bool = False
+    """Run the job worker inside the web process (``issuer serve`` turns it on unless told ``--no-worker``)."""
+    worker_threads: int = Field(default=2, ge=1, le=64)
+    """Threads of the job worker (``issuer serve`` runs one in-process, ``issuer worker`` alone)."""
+    smtp_url: str | None = None
+    """Where learners' e-mails go: ``smtp://host:25``, ``smtp+starttls://user:pass@host:587`` or
+    ``smtps://user:pass@host:465``. Unset (the local default): written as ``.eml`` files to ``mail_dir``."""
+    mail_from: str = "Odznaka <odznaka@localhost>"
+    """The From of learners' e-mails."""
+    mail_dir: Path | None = None
+    """Where e-mails are written without SMTP; default ``<data_dir>/mail``."""
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("smtp://", "smtps://", "smtp+starttls://")):
+            raise ValueError("must start with smtp://, smtp+starttls:// or smtps://")
+        return value
+
+    @field_validator("queue_url")
+    @classmethod
+    def _queue_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(QUEUE_SCHEMES):
+            raise ValueError("must start with " + ", ".join(QUEUE_SCHEMES))
+        return value
+
     @field_validator("public_url", "verifier_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
@@ -89,6 +120,14 @@ class IssuerSettings(BaseSettings):
     @property
     def private_keys_dir(self) -> Path:
         return self.keys_dir or self.data_dir / "keys"
+
+    @property
+    def job_queue_url(self) -> str:
+        return self.queue_url or f"sqlite:///{self.data_dir / 'queue.db'}"
+
+    @property
+    def mail_folder(self) -> Path:
+        return self.mail_dir or self.data_dir / "mail"
 
     @property
     def audit_checkpoint_path(self) -> Path:

@@ -326,3 +326,53 @@ def issuer_cli(monkeypatch: pytest.MonkeyPatch, issuer_settings: IssuerSettings,
 
     yield run
     get_settings.cache_clear()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The provider console: a browser signed in as one staff member (argon2 made cheap: the parameters are not the
+# point of these tests, and tests/test_staff.py checks the real ones).
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from argon2 import PasswordHasher
+
+    from issuer import staff
+
+    monkeypatch.setattr(staff, "password_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+TEST_ONLY_STAFF_PASSWORD = "test-only kettle harbour violet lantern"
+
+
+def add_staff(ctx: IssuerContext, slug: str | None, email: str, role: str, name: str = "Ewa Zespół") -> Any:
+    """A staff member who accepted their invitation (``slug=None`` with role ``operator``)."""
+    from issuer import staff
+
+    link = staff.invite(ctx, provider_slug=slug, email=email, role=role, actor="test")
+    return staff.accept_invitation(ctx, link.rsplit("/", 1)[-1], name=name, password=TEST_ONLY_STAFF_PASSWORD)
+
+
+def console_client(issuer_app: Any, ctx: IssuerContext, member: Any) -> TestClient:
+    """A browser with a full session of ``member`` (its cookie set as the sign-in page would)."""
+    from issuer import staff
+    from issuer.console.web import SESSION_COOKIE
+
+    client = TestClient(issuer_app, base_url=ISSUER_URL, follow_redirects=False)
+    client.cookies.set(SESSION_COOKIE, staff.start_session(ctx, member, second_factor_done=True))
+    return client
+
+
+def csrf_of(client: TestClient, ctx: IssuerContext) -> str:
+    """The CSRF token the console's forms carry for this client's session."""
+    from issuer import staff
+    from issuer.console.web import SESSION_COOKIE
+
+    return staff.csrf_token(ctx, client.cookies[SESSION_COOKIE])
+
+
+@pytest.fixture
+def owner_console(issuer_app: Any, ctx: IssuerContext, provider: ProviderFixture) -> Iterator[TestClient]:
+    """The provider's owner, signed in to the console."""
+    with console_client(issuer_app, ctx, add_staff(ctx, provider.slug, "wlasciciel@wsei.example", "owner")) as c:
+        yield c

@@ -83,8 +83,9 @@ def _build() -> tuple[Any, Any, str]:
 
 ISSUER_APP, VERIFIER_APP, API_KEY = _build()
 # Achievements and credentials carry rules JSON Schema cannot state (the EU micro-credential elements, the
-# OB 3.0 schema, validUntil after validFrom, the size of the signed token), and an image must decode as one: a
-# schema-valid body may be refused with 422 there, naming the field.
+# OB 3.0 schema, validUntil after validFrom, the size of the signed token), an image must decode as one and a
+# participant file must be a readable CSV or XLSX: a schema-valid body may be refused with 422 there, naming
+# the field.
 RULES_BEYOND_THE_SCHEMA = {
     "positive_data_acceptance": {"expected-statuses": ["2xx", "401", "403", "404", "409", "422"]}
 }
@@ -101,6 +102,7 @@ issuer_schema = schemathesis.openapi.from_asgi(
                     "POST /api/v1/credentials",
                     "PUT /api/v1/achievements/{achievement_id}/image",
                     "PUT /api/v1/profile/image",
+                    "POST /api/v1/cohorts",
                 )
             ),
             # A posted credential whose issuer is not the caller's, or that breaks the data model, is "invalid

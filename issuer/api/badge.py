@@ -17,12 +17,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
+from starlette.background import BackgroundTask
 
 from credentials.baking import bake_png, bake_svg
 from credentials.ob3 import summarize
 from credentials.short_ids import expand
 from http_edge.language import LOCAL_TIME_ZONE, negotiate, parse_moment
-from issuer import repository
+from issuer import events, repository
 from issuer.achievements import translated
 from issuer.api.deps import ContextDep
 from issuer.api.error_responses import responses
@@ -203,6 +204,13 @@ def certificate(credential_id: str, request: Request, ctx: ContextDep) -> Respon
     attached as ``credential.jwt``."""
     lang = _language(request)
     record, claims, state = _current(ctx, credential_id, lang)
+    return _attachment(certificate_of(ctx, record, claims, state, lang), "application/pdf", f"{record.id}.pdf")
+
+
+def certificate_of(
+    ctx: IssuerContext, record: Credential, claims: dict[str, Any], state: BadgeState, lang: Language
+) -> bytes:
+    """The PDF certificate of a credential that is not withdrawn, in ``lang``."""
     today = datetime.now(UTC).astimezone(LOCAL_TIME_ZONE).date()
     ended = parse_moment(claims.get("validUntil"))
     status = (
@@ -228,7 +236,7 @@ def certificate(credential_id: str, request: Request, ctx: ContextDep) -> Respon
             description=words["description"],
             criteria=criteria.get("narrative") or content.criteria,
         )
-    return _attachment(made_certificate(content), "application/pdf", f"{record.id}.pdf")
+    return made_certificate(content)
 
 
 @router.get(
@@ -265,7 +273,20 @@ def short_link(reference: str, ctx: ContextDep) -> RedirectResponse:
     if credential_id is None:
         raise NotFound("There is no such credential.")
     record = credential_record(ctx, credential_id)
-    return RedirectResponse(ctx.urls.verify(record.id), status_code=303, headers={"Cache-Control": "no-cache"})
+    return RedirectResponse(
+        ctx.urls.verify(record.id),
+        status_code=303,
+        headers={"Cache-Control": "no-cache"},
+        background=BackgroundTask(events.count, ctx, record.id, "verified"),
+    )
+
+
+@router.post("/credentials/{credential_id}/shared", status_code=204, include_in_schema=False)
+def shared(credential_id: str, ctx: ContextDep, to: str = "") -> Response:
+    """Counts a click on "Add to LinkedIn" or "Share on LinkedIn" (the links' ``ping``); nothing about who."""
+    record = credential_record(ctx, credential_id)
+    background = BackgroundTask(events.count, ctx, record.id, "linkedin") if to == "linkedin" else None
+    return Response(status_code=204, background=background)
 
 
 @router.get(

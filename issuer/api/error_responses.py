@@ -83,7 +83,7 @@ def unavailable() -> JSONResponse:
     )
 
 
-def _status_for(error: errors.IssuerError) -> int:
+def status_for(error: errors.IssuerError) -> int:
     for cls in type(error).__mro__:
         if cls in HTTP_STATUS:
             return HTTP_STATUS[cls]
@@ -96,7 +96,7 @@ def not_found_page(request: Request) -> Response:
 
 async def issuer_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.IssuerError)
-    status = _status_for(exc)
+    status = status_for(exc)
     if status == 404 and wants_page(request):
         return not_found_page(request)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None

@@ -7,9 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi import Path as FastAPIPath
+from starlette.background import BackgroundTask
 
 from credentials.hashing import sha256_hex
-from issuer import repository
+from issuer import events, repository
 from issuer.api.deps import ContextDep
 from issuer.api.error_responses import responses
 from issuer.api.pages import accepts, render
@@ -168,7 +169,10 @@ def credential(credential_id: str, request: Request, ctx: ContextDep) -> Respons
     claims = record.claims()
     if accepts(request, JSON_TYPES):
         return Response(json_bytes(claims), media_type="application/json", headers=headers)
-    return render(request, "credential.html", page_context(ctx, record, language(request)), headers=headers)
+    response = render(request, "credential.html", page_context(ctx, record, language(request)), headers=headers)
+    if request.query_params.get("from") == "mail":
+        response.background = BackgroundTask(events.count, ctx, record.id, "opened")
+    return response
 
 
 @router.get("/credentials/{credential_id}/status", responses=responses(404), response_model=RevocationStatus)
