@@ -48,6 +48,8 @@ app.add_typer(secrets_app, name="secrets")
 app.add_typer(staff_app, name="staff")
 
 DEMO_SLUG = "demo"
+DEMO_COORDINATOR = "koordynator@example.org"
+"""The demo provider's owner in the console (``make run``)."""
 
 
 @app.callback()
@@ -220,6 +222,8 @@ def demo() -> None:
     key = create_api_key(ctx, DEMO_SLUG, list(SCOPES))
     body = {"achievement": achievement.document["id"], "recipient": {"name": "Anna Nowak", "email": "anna@example.org"}}
     typer.echo(f"issuer id:  {ctx.urls.issuer_id(DEMO_SLUG)}")
+    typer.echo(f"console:    {_demo_console(ctx)}")
+    typer.echo(f"e-mails:    written as .eml files to {ctx.settings.mail_folder} (set ISSUER_SMTP_URL to send them)")
     typer.echo(f"API key:    {key}")
     typer.echo("issue a badge:")
     typer.echo(
@@ -227,6 +231,17 @@ def demo() -> None:
         f"-H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' "
         f"-d {shlex.quote(json.dumps(body, ensure_ascii=False))}"
     )
+
+
+def _demo_console(ctx: IssuerContext) -> str:
+    """The demo coordinator's way in: a one-time link to choose a password, until one is chosen."""
+    from issuer import staff
+
+    member = staff.staff_by_email(ctx, DEMO_COORDINATOR)
+    if member is not None and member.password_hash is not None:
+        return f"{ctx.settings.public_url}/console  (sign in as {DEMO_COORDINATOR})"
+    link = staff.invite(ctx, provider_slug=DEMO_SLUG, email=DEMO_COORDINATOR, role="owner", actor="cli")
+    return f"{link}  (choose a password for {DEMO_COORDINATOR})"
 
 
 @keys_app.command("list")

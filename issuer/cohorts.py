@@ -54,6 +54,15 @@ class Submitter:
         return self.provider.id
 
 
+class UnusableFile(InvalidInput):
+    """The whole file cannot be used; ``problem`` says why in each language."""
+
+    def __init__(self, problem: Problem) -> None:
+        message = problem.message("en")
+        super().__init__(message, fields=[{"field": "file", "message": message, "code": problem.code}])
+        self.problem = problem
+
+
 @dataclass(frozen=True)
 class Upload:
     cohort: Cohort
@@ -114,10 +123,7 @@ def upload(
     try:
         sheet = read_sheet(data, filename, today=_today())
     except FileRejected as rejected:
-        raise InvalidInput(
-            rejected.problem.message("en"),
-            fields=[{"field": "file", "message": rejected.problem.message("en"), "code": rejected.problem.code}],
-        ) from rejected
+        raise UnusableFile(rejected.problem) from rejected
     cohort = Cohort(
         id=str(uuid.uuid4()),
         provider_id=submitter.provider_id,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request, Response
+import importlib
+import pkgutil
+
+from fastapi import APIRouter, FastAPI, Request, Response
 
 from issuer import errors
 from issuer.api import error_responses
-from issuer.console import auth_pages, dashboard
 from issuer.console.web import (
     FormRejected,
     NotAllowed,
@@ -19,7 +21,13 @@ from issuer.console.web import (
 )
 from issuer.console.words import WORDS
 
-ROUTERS = (auth_pages.router, dashboard.router)
+
+def routers() -> list[APIRouter]:
+    """Every area's pages: each ``issuer/console/*_pages.py`` module's ``router``, sign-in first (its fixed paths
+    come before ``/console/{slug}``), then the others by name, the dashboard (``/console/{slug}``) last."""
+    names = sorted(info.name for info in pkgutil.iter_modules(__path__) if info.name.endswith("_pages"))
+    names.sort(key=lambda name: (name != "auth_pages", name == "dashboard_pages", name))
+    return [importlib.import_module(f"{__name__}.{name}").router for name in names]
 
 
 async def _sign_in_needed(request: Request, exc: Exception) -> Response:
@@ -43,7 +51,7 @@ async def _console_error(request: Request, exc: Exception) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    for router in ROUTERS:
+    for router in routers():
         app.include_router(router, include_in_schema=False)
     app.add_exception_handler(SignInNeeded, _sign_in_needed)
     app.add_exception_handler(errors.IssuerError, _console_error)

@@ -156,9 +156,10 @@ def provider_viewer(request: Request, slug: str) -> Viewer:
     return found
 
 
-async def form_of(request: Request, who: Viewer) -> FormData:
-    """The posted form, once its CSRF token proves it came from this session's own page."""
-    form = await request.form(max_files=0, max_fields=200)
+async def form_of(request: Request, who: Viewer, *, files: int = 0) -> FormData:
+    """The posted form (with up to ``files`` uploaded files), once its CSRF token proves it came from this
+    session's own page."""
+    form = await request.form(max_files=files, max_fields=200)
     if not staff.check_csrf(context_of(request), who.session_token, str(form.get("csrf") or "")):
         raise FormRejected("This form has expired or did not come from the console; open the page again.")
     return form
