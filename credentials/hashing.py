@@ -1,12 +1,13 @@
 """Digests and MACs used outside the JWS itself (hashed learner e-mails, stored API keys, the keyed audit chain and
-duplicate guard), and the sealing of values kept at rest (Fernet), through ``cryptography``."""
+duplicate guard), and the sealing of values kept at rest (AES-256-GCM), through ``cryptography``."""
 
 from __future__ import annotations
 
-import base64
+import os
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, hmac
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 
@@ -45,13 +46,14 @@ def derive_key(secret: bytes, purpose: str) -> bytes:
 
 
 def seal(key: bytes, plaintext: bytes) -> bytes:
-    """Encrypt and authenticate ``plaintext`` under a 32-byte ``key`` (Fernet: AES-128-CBC with HMAC-SHA256)."""
-    return Fernet(base64.urlsafe_b64encode(key)).encrypt(plaintext)
+    """Encrypt and authenticate ``plaintext`` under a 32-byte ``key``: a random 96-bit nonce, then AES-256-GCM."""
+    nonce = os.urandom(12)
+    return nonce + AESGCM(key).encrypt(nonce, plaintext, None)
 
 
 def unseal(key: bytes, token: bytes) -> bytes | None:
     """The plaintext of a :func:`seal` token, or ``None`` if it was sealed under another key or altered."""
     try:
-        return Fernet(base64.urlsafe_b64encode(key)).decrypt(token)
-    except InvalidToken:
+        return AESGCM(key).decrypt(token[:12], token[12:], None)
+    except (InvalidTag, ValueError):
         return None

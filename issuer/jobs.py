@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("issuer.jobs")
 
 QUEUE_NAME = "odznaka"
+DELIVERY_CHUNK = 50
+"""E-mails per delivery job: few enough that two worker threads share a cohort's messages, many enough that
+queueing them costs little beside issuing."""
 
 
 def make_huey(url: str) -> Huey:
@@ -57,7 +60,7 @@ class JobQueue:
         self.huey = make_huey(url)
         huey = self.huey
         self._cohort = huey.task(name="cohort")(self._run_cohort)
-        self._deliver = huey.task(name="deliver")(self._run_delivery)
+        self._deliver = huey.task(name="deliver")(self._run_deliveries)
         self._sweep = huey.periodic_task(crontab(minute="*"), name="sweep")(self.sweep)
 
     # --- what the tasks do ---------------------------------------------------------------------------------
@@ -67,10 +70,11 @@ class JobQueue:
 
         cohorts.run(self.ctx, cohort_id)
 
-    def _run_delivery(self, credential_id: str) -> None:
+    def _run_deliveries(self, credential_ids: list[str]) -> None:
         from issuer import deliveries
 
-        deliveries.deliver(self.ctx, credential_id)
+        for credential_id in credential_ids:
+            deliveries.deliver(self.ctx, credential_id)
 
     def sweep(self) -> None:
         """Hand the queue whatever should be running and is not: cohorts whose worker stopped, e-mails never
@@ -81,8 +85,7 @@ class JobQueue:
         for cohort_id in cohorts.stalled(self.ctx, now):
             log.info("resuming cohort %s", cohort_id)
             self._cohort(cohort_id)
-        for credential_id in deliveries.due(self.ctx, now):
-            self._deliver(credential_id)
+        self.deliver_many(deliveries.due(self.ctx, now))
 
     # --- what the rest of the issuer calls ------------------------------------------------------------------
 
@@ -90,11 +93,14 @@ class JobQueue:
         self._cohort(cohort_id)
 
     def deliver_many(self, credential_ids: Iterable[str]) -> None:
-        for credential_id in credential_ids:
-            self._deliver(credential_id)
+        """Queue the e-mails of these credentials, :data:`DELIVERY_CHUNK` to a job (one enqueue per message
+        would cost a cohort of 10,000 as many queue commits)."""
+        ids = list(credential_ids)
+        for start in range(0, len(ids), DELIVERY_CHUNK):
+            self._deliver(ids[start : start + DELIVERY_CHUNK])
 
     def deliver_later(self, credential_id: str, delay: float) -> None:
-        self._deliver.schedule((credential_id,), delay=delay)
+        self._deliver.schedule(([credential_id],), delay=delay)
 
     def pending(self) -> int:
         return int(self.huey.pending_count())
