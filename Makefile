@@ -39,11 +39,14 @@ lint: $(STAMP) ## Ruff lint and format check, then mypy
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy credentials http_edge issuer verifier
 
-bench: $(STAMP) ## Performance ratios (PRODUCT.md §7), issue latency by list fullness, hostile issuer sites
+bench: $(STAMP) ## Performance ratios (PRODUCT.md §7), issue latency by list fullness, a 10,000-row cohort, hostile issuer sites
 	$(BIN)/python bench/run.py
 	if pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then \
 		ODZNAKA_BENCH_POSTGRES_URL=$${ODZNAKA_BENCH_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres} \
 		$(BIN)/python bench/fill.py; else $(BIN)/python bench/fill.py; fi
+	if pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then \
+		ODZNAKA_BENCH_POSTGRES_URL=$${ODZNAKA_BENCH_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres} \
+		$(BIN)/python bench/cohort.py; else $(BIN)/python bench/cohort.py; fi
 	$(BIN)/python bench/hostile.py
 
 clean: ## Remove the virtualenv, caches and the local demo data (keeps keys/)
