@@ -33,7 +33,7 @@ from issuer.providers import profile_document
 
 POLICIES = ("skip", "allow", "refuse")
 """For a learner who already holds the achievement: skip the row, issue another, or fail the row."""
-BATCH = 500
+BATCH = 1000
 """Rows per transaction: large enough that signing, not committing, sets the pace."""
 LEASE = timedelta(minutes=2)
 """A worker holds a cohort this long past its last batch; after that another worker may take it over."""

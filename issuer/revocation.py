@@ -6,6 +6,7 @@ list (which only says *whether*) nor the audit log (free text may name a person)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -67,6 +68,42 @@ def revoke(
             details={"status_index": record.status_index, "reissued": replaced_by is not None},
         )
     return Revoked(record, changed=True)
+
+
+def revoke_many(ctx: IssuerContext, provider: Provider, references: Sequence[str], reason: str, actor: str) -> int:
+    """Revoke several of ``provider``'s credentials with one reason, all or none, and return how many were newly
+    revoked (those revoked before are left as they were). Each status list touched is re-signed once. Raises
+    :class:`NotFound`, revoking nothing, when any of them is not the provider's."""
+    assert provider.id is not None
+    ids = list(dict.fromkeys(last_segment(reference) for reference in references))
+    now = datetime.now(UTC)
+    with ctx.db.write(serialize_on=provider.id) as session:
+        records = [repository.provider_credential(session, provider.id, credential_id) for credential_id in ids]
+        if any(record is None for record in records):
+            raise NotFound("There is no such credential for this provider.")
+        fresh = [record for record in records if record is not None and record.revoked_at is None]
+        if not fresh:
+            return 0
+        for record in fresh:
+            record.revoked_at = now
+            record.revocation_reason = reason.strip() or None
+            session.add(record)
+        deliveries.erase(session, [record.id for record in fresh])
+        lists = sorted({record.status_list_id for record in fresh if record.status_list_id is not None})
+        if lists:
+            _, signer = ctx.signer_for(session, provider, now)
+            for status_list_id in lists:
+                status_lists.refresh(ctx, session, provider, status_list_id, signer, now)
+        for record in fresh:
+            audit.record(
+                session,
+                actor=actor,
+                action="credential.revoked",
+                subject=ctx.urls.credential(record.id),
+                provider_id=provider.id,
+                details={"status_index": record.status_index, "reissued": False},
+            )
+    return len(fresh)
 
 
 def revoke_for(ctx: IssuerContext, principal: Principal, reference: str, reason: str) -> Revoked:
