@@ -14,13 +14,15 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+from sqlmodel import Session, col
 
 from credentials.errors import SchemaInvalid
 from credentials.schema import validate_achievement
 from issuer import audit, repository
 from issuer.context import IssuerContext
 from issuer.errors import InvalidInput, NotFound, schema_fields
-from issuer.models import Achievement, AchievementImage, Provider
+from issuer.models import Achievement, AchievementImage, Credential, Provider
 from issuer.uploaded_images import clean_image
 
 MAX_ACHIEVEMENT_BYTES = 6 * 1024
@@ -262,6 +264,17 @@ def translated(record: Achievement, lang: str) -> dict[str, Any] | None:
     return document
 
 
+def _with_own_image(document: dict[str, Any]) -> dict[str, Any]:
+    """The document naming the image this issuer serves for it; refused when that leaves no room in a credential."""
+    document = {**document, "image": {"id": image_url(document["id"]), "type": "Image", "caption": document["name"]}}
+    if len(json.dumps(document, ensure_ascii=False).encode("utf-8")) > MAX_ACHIEVEMENT_BYTES:
+        raise InvalidInput(
+            "The achievement has no room left for an image within a credential.",
+            fields=[{"field": "image", "message": "shorten the achievement's description or criteria first"}],
+        )
+    return document
+
+
 def set_image(
     ctx: IssuerContext, provider: Provider, achievement_id: str, data: bytes, declared_type: str | None, actor: str
 ) -> Achievement:
@@ -269,24 +282,13 @@ def set_image(
     media_type, cleaned = clean_image(data, declared_type)
     assert provider.id is not None
     with ctx.db.write() as session:
-        record = repository.achievement(session, provider.id, achievement_id)
-        if record is None:
-            raise NotFound("There is no such achievement for this provider.")
+        record = current_achievement(session, provider.id, achievement_id)
         image = session.get(AchievementImage, achievement_id)
         if image is None:
             image = AchievementImage(achievement_id=achievement_id, media_type=media_type, data=cleaned)
         image.media_type, image.data, image.updated_at = media_type, cleaned, datetime.now(UTC)
         session.add(image)
-        document = {
-            **record.document,
-            "image": {"id": image_url(record.document["id"]), "type": "Image", "caption": record.document["name"]},
-        }
-        if len(json.dumps(document, ensure_ascii=False).encode("utf-8")) > MAX_ACHIEVEMENT_BYTES:
-            raise InvalidInput(
-                "The achievement has no room left for an image within a credential.",
-                fields=[{"field": "image", "message": "shorten the achievement's description or criteria first"}],
-            )
-        record.document = document
+        record.document = _with_own_image(record.document)
         session.add(record)
         audit.record(
             session,
@@ -309,8 +311,7 @@ def create_achievement(ctx: IssuerContext, provider: Provider, payload: Achievem
         document=document,
         eu_micro_credential=payload.microCredential is not None,
         validity_months=payload.validityMonths,
-        translations={lang: words.model_dump(exclude_none=True) for lang, words in (payload.translations or {}).items()}
-        or None,
+        translations=_translations(payload),
     )
     with ctx.db.write() as session:
         session.add(record)
@@ -320,6 +321,184 @@ def create_achievement(ctx: IssuerContext, provider: Provider, payload: Achievem
     return record
 
 
+def _translations(payload: AchievementIn) -> dict[str, Any] | None:
+    return {lang: words.model_dump(exclude_none=True) for lang, words in (payload.translations or {}).items()} or None
+
+
 def list_achievements(ctx: IssuerContext, provider_id: int) -> Sequence[Achievement]:
     with ctx.db.read() as session:
         return repository.achievements(session, provider_id)
+
+
+# Versions. An achievement is never changed in place once saved: every credential embeds the document it was
+# issued from, and the public page at the achievement's id must keep describing what those credentials say.
+# An edit therefore writes a new achievement (a new id) and archives the old one, which stays readable.
+
+_EU_TEXT_TYPES = {
+    "ext:AssessmentType": "assessment",
+    "ext:ParticipationForm": "participation",
+    "ext:QualityAssurance": "qualityAssurance",
+    "ext:Prerequisites": "prerequisites",
+    "ext:Supervision": "supervision",
+    "ext:Stackability": "stackability",
+    "ext:FurtherInformation": "furtherInformation",
+}
+_EU_TYPES = {"ext:LearningOutcome", "ext:EQF", "ext:PRK", "ext:NotionalWorkload", *_EU_TEXT_TYPES}
+
+
+def current_achievement(session: Session, provider_id: int, achievement_id: str) -> Achievement:
+    """The provider's achievement, if nothing has replaced or archived it: the only kind anything is issued from
+    or changed. Raises :class:`NotFound` for another provider's (or no) achievement, :class:`InvalidInput` for an
+    archived one (``details["replaced_by"]`` names its newer version, if any)."""
+    record = repository.achievement(session, provider_id, achievement_id)
+    if record is None:
+        raise NotFound(
+            "There is no such achievement for this provider.",
+            fields=[{"field": "achievement", "message": "not found"}],
+        )
+    if record.archived_at is not None:
+        raise InvalidInput(
+            "This achievement is archived; nothing more is issued from it or changed in it.",
+            fields=[{"field": "achievement", "message": "archived"}],
+            replaced_by=record.replaced_by,
+        )
+    return record
+
+
+def get_achievement(ctx: IssuerContext, provider_id: int, achievement_id: str) -> Achievement:
+    """Any of the provider's achievements, archived ones too. Raises :class:`NotFound`."""
+    with ctx.db.read() as session:
+        record = repository.achievement(session, provider_id, achievement_id)
+    if record is None:
+        raise NotFound("There is no such achievement for this provider.")
+    return record
+
+
+def input_of(record: Achievement) -> AchievementIn:
+    """What was asked for to make ``record``: the reverse of :func:`build_achievement`, from which an edit starts
+    (the EU elements read back from their alignments, the image left out: each version serves its own)."""
+    document = record.document
+    computed = ("alignment", "creditsAvailable", "image", "microCredential", "validityMonths", "translations")
+    fields: dict[str, Any] = {
+        name: document[name] for name in AchievementIn.model_fields if name in document and name not in computed
+    }
+    own_image = image_url(document["id"])
+    image = document.get("image")
+    if image is not None and not (isinstance(image, dict) and image.get("id") == own_image):
+        fields["image"] = image
+    block: dict[str, Any] = {}
+    alignment = []
+    for entry in document.get("alignment") or ():
+        target_type = entry.get("targetType")
+        if not record.eu_micro_credential or target_type not in _EU_TYPES:
+            alignment.append(entry)
+        elif target_type == "ext:LearningOutcome":
+            block.setdefault("learningOutcomes", []).append(entry["targetName"])
+        elif target_type == "ext:EQF":
+            block["eqfLevel"] = int(entry["targetCode"])
+        elif target_type == "ext:PRK":
+            block["prkLevel"] = int(entry["targetCode"])
+        elif target_type == "ext:NotionalWorkload":
+            block["workloadHours"] = float(entry["targetCode"].removeprefix("PT").removesuffix("H"))
+        elif target_type == "ext:ParticipationForm":
+            block["participation"] = entry["targetCode"]
+        else:
+            block[_EU_TEXT_TYPES[target_type]] = entry["targetName"]
+    if alignment:
+        fields["alignment"] = alignment
+    if record.eu_micro_credential:
+        block["ects"] = document.get("creditsAvailable")
+        fields["microCredential"] = block
+    elif "creditsAvailable" in document:
+        fields["creditsAvailable"] = document["creditsAvailable"]
+    fields["validityMonths"] = record.validity_months
+    fields["translations"] = record.translations or None
+    return AchievementIn.model_validate(fields)
+
+
+def revise_achievement(
+    ctx: IssuerContext, provider: Provider, achievement_id: str, payload: AchievementIn, actor: str
+) -> Achievement:
+    """Save an edit as the next version: a new achievement (new id, ``version + 1``, ``previous_id``) with the old
+    one's image, while the old one is archived and points to it. Credentials issued before keep the version they
+    embed. Raises :class:`InvalidInput` naming each refused field, or when the old version is already archived;
+    :class:`NotFound` for an achievement the provider does not have."""
+    assert provider.id is not None
+    new_id = str(uuid.uuid4())
+    document = build_achievement(payload, provider, ctx.urls.achievement(new_id))
+    with ctx.db.write(serialize_on=provider.id) as session:
+        old = current_achievement(session, provider.id, achievement_id)
+        image = session.get(AchievementImage, old.id)
+        if image is not None:
+            document = _with_own_image(document)
+        record = Achievement(
+            id=new_id,
+            provider_id=provider.id,
+            document=document,
+            eu_micro_credential=payload.microCredential is not None,
+            validity_months=payload.validityMonths,
+            translations=_translations(payload),
+            version=old.version + 1,
+            previous_id=old.id,
+        )
+        session.add(record)
+        session.flush()  # the new row exists before its image refers to it
+        if image is not None:
+            session.add(AchievementImage(achievement_id=new_id, media_type=image.media_type, data=image.data))
+        old.replaced_by, old.archived_at = new_id, datetime.now(UTC)
+        session.add(old)
+        audit.record(
+            session,
+            actor=actor,
+            action="achievement.versioned",
+            subject=document["id"],
+            provider_id=provider.id,
+            details={"previous": old.document["id"], "version": record.version},
+        )
+    return record
+
+
+def archive_achievement(ctx: IssuerContext, provider: Provider, achievement_id: str, actor: str) -> Achievement:
+    """Stop issuing from an achievement; its page and the credentials issued from it stay as they are. Archiving
+    an archived one changes nothing. Raises :class:`NotFound`."""
+    assert provider.id is not None
+    with ctx.db.write(serialize_on=provider.id) as session:
+        record = repository.achievement(session, provider.id, achievement_id)
+        if record is None:
+            raise NotFound("There is no such achievement for this provider.")
+        if record.archived_at is None:
+            record.archived_at = datetime.now(UTC)
+            session.add(record)
+            audit.record(
+                session,
+                actor=actor,
+                action="achievement.archived",
+                subject=record.document["id"],
+                provider_id=provider.id,
+            )
+    return record
+
+
+def earlier_versions(ctx: IssuerContext, record: Achievement) -> list[Achievement]:
+    """The versions ``record`` replaced, newest first."""
+    found: list[Achievement] = []
+    with ctx.db.read() as session:
+        previous = record.previous_id
+        while previous is not None and len(found) < 1000:  # bounded, whatever the data says
+            older = repository.achievement(session, record.provider_id, previous)
+            if older is None:
+                break
+            found.append(older)
+            previous = older.previous_id
+    return found
+
+
+def issued_counts(ctx: IssuerContext, provider_id: int) -> dict[str, int]:
+    """How many credentials were issued from each of the provider's achievements (revoked ones included)."""
+    query = (
+        select(col(Credential.achievement_id), func.count())
+        .where(col(Credential.provider_id) == provider_id, col(Credential.achievement_id).is_not(None))
+        .group_by(col(Credential.achievement_id))
+    )
+    with ctx.db.read() as session:
+        return {achievement_id: int(count) for achievement_id, count in session.execute(query).all()}

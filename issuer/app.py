@@ -20,7 +20,7 @@ from http_edge.headers import SCRIPT_FILES_POLICY, SecurityHeaders
 from issuer import console, errors, uploaded_images
 from issuer.api import badge, cohorts, error_responses, public, v1, vc
 from issuer.api.gate import AuthenticateFirst
-from issuer.console import cohort_pages
+from issuer.console import achievement_pages, cohort_pages
 from issuer.context import IssuerContext
 from issuer.db import UNAVAILABLE
 from issuer.jobs import EmbeddedWorker
@@ -87,6 +87,7 @@ def create_app(settings: IssuerSettings | None = None, context: IssuerContext | 
         ("PUT", v1.LOGO_PATH): uploaded_images.MAX_BYTES,
         ("POST", cohorts.PATH): cohorts.MAX_BODY,
         ("POST", cohort_pages.UPLOAD_PATH): cohort_pages.MAX_UPLOAD_BYTES,
+        **achievement_pages.UPLOAD_ROUTES,
     }
     app.add_middleware(BodyLimit, default=MAX_BODY_BYTES, routes=limits)
     app.add_middleware(SecurityHeaders, content_security_policy=ISSUER_POLICY)

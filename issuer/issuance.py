@@ -304,11 +304,17 @@ def issue_credentials(
             reference = last_segment(request.achievement)
             if reference not in achievements:
                 found = repository.achievement(session, provider_id, reference)
+                where = "achievement" if len(requests) == 1 else f"rows[{row}].achievement"
                 if found is None:
-                    where = "achievement" if len(requests) == 1 else f"rows[{row}].achievement"
                     raise NotFound(
                         "There is no such achievement for this provider.",
                         fields=[{"field": where, "message": "not found"}],
+                    )
+                if found.archived_at is not None:
+                    replaced = f" by {ctx.urls.achievement(found.replaced_by)}" if found.replaced_by else ""
+                    raise InvalidInput(
+                        f"This achievement was archived{replaced}; nothing more is issued from it.",
+                        fields=[{"field": where, "message": "archived"}],
                     )
                 achievements[reference] = found
     issuer = profile_document(ctx, provider, with_context=False)

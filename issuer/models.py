@@ -44,6 +44,9 @@ class Provider(SQLModel, table=True):
     url: str | None = Field(default=None, max_length=500)
     email: str | None = Field(default=None, max_length=320)
     description: str | None = Field(default=None, sa_column=Column(Text))
+    """What the provider says about itself, in Polish (the programme's language)."""
+    descriptions: dict[str, str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    """The same in the programme's other languages: ``{"en": …, "uk": …}``."""
     image: str | None = Field(default=None, max_length=2000)
     country: str | None = Field(default=None, max_length=2)
     region: str | None = Field(default=None, max_length=100)
@@ -238,7 +241,8 @@ class Delivery(SQLModel, table=True):
     credential_id: str = Field(primary_key=True, foreign_key="credential.id", max_length=36)
     provider_id: int = Field(foreign_key="provider.id", index=True)
     address: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
-    """Fernet token of the e-mail address (key derived from the server secret); ``None`` once erased."""
+    """The e-mail address sealed by the vault (AES-256-GCM, key derived from the server secret); ``None`` once
+    erased."""
     language: str = Field(default="pl", max_length=5)
     state: str = Field(default="queued", max_length=10)
     """queued → sending → sent; or failed (attempts used up, or the server refused the address for good)."""
@@ -317,7 +321,7 @@ class Staff(SQLModel, table=True):
     password_hash: str | None = Field(default=None, max_length=200)
     """argon2id; ``None`` until the invitation is accepted."""
     totp_secret: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
-    """Fernet token of the TOTP secret; ``None`` without a second factor."""
+    """The TOTP secret sealed by the vault; ``None`` without a second factor."""
     totp_last_step: int | None = None
     """The last time step whose code was accepted: a code works once."""
     invitation_hash: str | None = Field(default=None, max_length=64, unique=True)

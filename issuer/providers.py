@@ -182,3 +182,84 @@ def set_logo(ctx: IssuerContext, provider: Provider, data: bytes, declared_type:
             details={"media_type": media_type, "bytes": len(cleaned)},
         )
     return stored
+
+
+PROFILE_TEXT_LANGUAGES = ("en", "uk")
+"""Languages of ``Provider.descriptions``; the Polish description is ``Provider.description``."""
+MAX_NAME = 200
+MAX_URL = 500
+MAX_EMAIL = 320
+MAX_DESCRIPTION = 2000
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def description_in(provider: Provider, lang: str) -> str | None:
+    """The provider's description in ``lang``, the Polish one when it gave none in that language."""
+    translated = (provider.descriptions or {}).get(lang) if lang != "pl" else None
+    return translated or provider.description
+
+
+def update_profile(
+    ctx: IssuerContext,
+    provider_id: int,
+    *,
+    name: str,
+    url: str | None,
+    email: str | None,
+    description: str | None,
+    descriptions: dict[str, str],
+    actor: str,
+) -> Provider:
+    """Change the provider's public profile: name, website, contact e-mail and description in each language.
+    Credentials issued from now on carry the new profile; issued ones keep theirs.
+
+    Raises :class:`InvalidInput` naming every refused field (``name``, ``url``, ``email``, ``description``,
+    ``descriptions.en``…).
+    """
+    name = name.strip()
+    url, email, description = (_blank_to_none(value) for value in (url, email, description))
+    texts = {lang: text for lang in PROFILE_TEXT_LANGUAGES if (text := _blank_to_none(descriptions.get(lang)))}
+    problems = []
+    if not name:
+        problems.append({"field": "name", "message": "must not be empty"})
+    elif len(name) > MAX_NAME:
+        problems.append({"field": "name", "message": f"at most {MAX_NAME} characters"})
+    if url is not None and (not url.startswith(("http://", "https://")) or len(url) > MAX_URL or " " in url):
+        problems.append({"field": "url", "message": "must be an http(s) URL"})
+    if email is not None and (not _EMAIL.fullmatch(email) or len(email) > MAX_EMAIL):
+        problems.append({"field": "email", "message": "is not an e-mail address"})
+    for field, text in (("description", description), *((f"descriptions.{lang}", texts.get(lang)) for lang in texts)):
+        if text is not None and len(text) > MAX_DESCRIPTION:
+            problems.append({"field": field, "message": f"at most {MAX_DESCRIPTION} characters"})
+    if problems:
+        raise InvalidInput("The profile cannot be saved.", fields=problems)
+    with ctx.db.write() as session:
+        stored = session.get(Provider, provider_id)
+        if stored is None:
+            raise NotFound("There is no such provider.")
+        changes = {
+            "name": name,
+            "url": url,
+            "email": email,
+            "description": description,
+            "descriptions": texts or None,
+        }
+        changed = sorted(field for field, value in changes.items() if getattr(stored, field) != value)
+        for field in changed:
+            setattr(stored, field, changes[field])
+        session.add(stored)
+        if changed:
+            audit.record(
+                session,
+                actor=actor,
+                action="provider.updated",
+                subject=ctx.urls.issuer_id(stored.slug),
+                provider_id=provider_id,
+                details={"fields": changed},
+            )
+    return stored
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    text = (value or "").strip()
+    return text or None

@@ -20,7 +20,14 @@ from issuer.context import IssuerContext
 from issuer.errors import NotFound
 from issuer.i18n import language
 from issuer.models import Credential, Provider
-from issuer.providers import did_document, get_provider, jwks_document, key_document, profile_document
+from issuer.providers import (
+    description_in,
+    did_document,
+    get_provider,
+    jwks_document,
+    key_document,
+    profile_document,
+)
 from issuer.qr import qr_png, qr_svg
 from issuer.revocation import revocation_status
 
@@ -94,7 +101,11 @@ def issuer_profile(slug: str, request: Request, ctx: ContextDep) -> Response:
     profile = profile_document(ctx, provider, with_context=True)
     if accepts(request, ("text/html",)):
         logo = own_logo(profile, profile["id"])
-        return render(request, "profile.html", {"profile": profile, "logo": logo}, headers=VARY)
+        lang = language(request)
+        description = description_in(provider, lang)
+        said_in = lang if description and description != provider.description else "pl"
+        context = {"profile": profile, "logo": logo, "description": description, "description_lang": said_in}
+        return render(request, "profile.html", context, headers=VARY)
     return cacheable(request, json_bytes(profile), "application/json", ctx.settings.jwks_max_age, VARY)
 
 
