@@ -476,8 +476,9 @@ def credentials_import(
     achievement: Annotated[str, typer.Option(help="The achievement's id (URL) or UUID.")],
     dry_run: Annotated[bool, typer.Option(help="Check every row and report; issue nothing.")] = False,
     policy: Annotated[
-        str, typer.Option(help="A learner who already holds it: skip, allow (issue again) or refuse.")
-    ] = "skip",
+        str | None,
+        typer.Option(help="A learner who already holds it: skip (the default), allow (issue again) or refuse."),
+    ] = None,
 ) -> None:
     """Issue a cohort from a participant file, row by row, with a report; exits 1 when any row failed."""
     from issuer import cohorts
@@ -486,7 +487,7 @@ def credentials_import(
     try:
         provider = get_provider(ctx, slug)
         submitter = cohorts.Submitter(provider, "cli")
-        made = cohorts.upload(ctx, submitter, achievement, file.read_bytes(), file.name, policy=policy)
+        made = cohorts.upload(ctx, submitter, achievement, file.read_bytes(), file.name, policy=policy or "skip")
     except IssuerError as exc:
         raise _fail(exc) from exc
     cohort = made.cohort
@@ -499,7 +500,7 @@ def credentials_import(
         typer.echo("dry run: nothing issued (run again without --dry-run to issue the ready rows)")
         raise typer.Exit(1 if counts["invalid"] else 0)
     try:
-        cohorts.confirm(ctx, submitter, cohort.id)
+        cohorts.confirm(ctx, submitter, cohort.id, policy)
     except IssuerError as exc:
         raise _fail(exc) from exc
     with typer.progressbar(length=max(counts["pending"], 1), label="issuing") as bar:

@@ -9,6 +9,7 @@ goes on from the first pending row and issues nothing twice.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import uuid
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlmodel import Session, col
 
@@ -31,6 +33,7 @@ from issuer.issuance import CredentialRequest, Draft, build_credential, recipien
 from issuer.models import Achievement, Cohort, CohortRow, Credential, Provider, table_of
 from issuer.providers import profile_document
 
+log = logging.getLogger("issuer.cohorts")
 POLICIES = ("skip", "allow", "refuse")
 """For a learner who already holds the achievement: skip the row, issue another, or fail the row."""
 BATCH = 1000
@@ -145,7 +148,7 @@ def upload(
         {"cohort_id": cohort.id, "line": line, "data": None, "state": "invalid", "errors": errors}
         for line, errors in problems.items()
     ]
-    with ctx.db.write() as session:
+    with ctx.db.write(serialize_on=submitter.provider_id) as session:
         found = _by_hash(session, submitter.provider_id, achievement.id, file_hash)
         if found is not None:  # the same file, uploaded twice at once
             return Upload(found, existing=True)
@@ -262,8 +265,11 @@ def stalled(ctx: IssuerContext, now: datetime) -> list[str]:
         return list(session.scalars(query))
 
 
-def _claim(ctx: IssuerContext, cohort_id: str) -> bool:
+def _claim(ctx: IssuerContext, cohort_id: str) -> datetime | None:
+    """Take the cohort for this worker; returns the lease (its end, which is also this worker's token), or
+    ``None`` when it is done or another worker holds it."""
     now = datetime.now(UTC)
+    lease = now + LEASE
     table = table_of(Cohort)
     with ctx.db.write() as session:
         claimed = changed_rows(
@@ -274,16 +280,47 @@ def _claim(ctx: IssuerContext, cohort_id: str) -> bool:
                     table.c.state.in_(("queued", "running")),
                     (table.c.lease_until.is_(None)) | (table.c.lease_until < now),
                 )
-                .values(state="running", lease_until=now + LEASE)
+                .values(state="running", lease_until=lease)
             )
         )
-    return bool(claimed)
+    return lease if claimed else None
+
+
+class _LeaseLost(Exception):
+    """Another worker took the cohort over (this one's lease ran out): this one stops, changing nothing."""
+
+
+class _Refused(Exception):
+    """One row would make a credential the schema or the size limit refuses."""
+
+    def __init__(self, row: CohortRow, failure: InvalidInput) -> None:
+        super().__init__(failure.message)
+        self.row = row
+        self.failure = failure
+
+
+def _renew(session: Session, cohort_id: str, lease: datetime) -> datetime:
+    """Inside a batch's transaction: prove the lease is still this worker's and extend it, or raise
+    :class:`_LeaseLost`. Writers of one provider run one after another, so nobody can take it over meanwhile."""
+    table = table_of(Cohort)
+    renewed = datetime.now(UTC) + LEASE
+    held = changed_rows(
+        session.execute(
+            update(table)
+            .where(table.c.id == cohort_id, table.c.state == "running", table.c.lease_until == lease)
+            .values(lease_until=renewed)
+        )
+    )
+    if not held:
+        raise _LeaseLost
+    return renewed
 
 
 def run(ctx: IssuerContext, cohort_id: str, progress: Callable[[int], object] | None = None) -> None:
     """Issue the cohort's pending rows, batch by batch; returns when none is left or another worker holds it.
     ``progress`` is told how many rows each batch finished."""
-    if not _claim(ctx, cohort_id):
+    lease = _claim(ctx, cohort_id)
+    if lease is None:
         return
     with ctx.db.read() as session:
         cohort = session.get(Cohort, cohort_id)
@@ -292,29 +329,31 @@ def run(ctx: IssuerContext, cohort_id: str, progress: Callable[[int], object] | 
         achievement = session.get(Achievement, cohort.achievement_id)
     assert provider is not None and provider.id is not None and achievement is not None
     issuer = profile_document(ctx, provider, with_context=False)
-    while True:
-        with ctx.db.read() as session:
-            rows = list(
-                session.scalars(
-                    select(CohortRow)
-                    .where(col(CohortRow.cohort_id) == cohort_id, col(CohortRow.state) == "pending")
-                    .order_by(col(CohortRow.line))
-                    .limit(BATCH)
+    try:
+        while True:
+            with ctx.db.read() as session:
+                rows = list(
+                    session.scalars(
+                        select(CohortRow)
+                        .where(col(CohortRow.cohort_id) == cohort_id, col(CohortRow.state) == "pending")
+                        .order_by(col(CohortRow.line))
+                        .limit(BATCH)
+                    )
                 )
-            )
-        if not rows:
-            _finish(ctx, cohort, provider.id)
-            return
-        try:
-            _issue_batch(ctx, cohort, provider, achievement, issuer, rows)
-            finished = len(rows)
-        except InvalidInput as failure:
-            # One row would make a credential the schema or the size limit refuses: that row fails, the batch
-            # is tried again without it (the failed transaction left nothing behind).
-            _fail_row(ctx, cohort_id, rows, failure)
-            finished = 1
-        if progress is not None:
-            progress(finished)
+            if not rows:
+                _finish(ctx, cohort, provider.id, lease)
+                return
+            try:
+                lease = _issue_batch(ctx, cohort, provider, achievement, issuer, rows, lease)
+                finished = len(rows)
+            except _Refused as refused:
+                # That row fails; the batch is tried again without it (the failed transaction left nothing).
+                lease = _fail_row(ctx, cohort_id, refused, lease)
+                finished = 1
+            if progress is not None:
+                progress(finished)
+    except _LeaseLost:
+        log.warning("cohort %s: another worker took over after this one's lease ran out", cohort_id)
 
 
 def _request(achievement: Achievement, data: dict[str, Any], policy: str) -> CredentialRequest:
@@ -335,6 +374,13 @@ def _request(achievement: Achievement, data: dict[str, Any], policy: str) -> Cre
     return CredentialRequest.model_validate(body)
 
 
+def _not_issuable(field: str | None, reason: str) -> dict[str, Any]:
+    return {
+        "state": "failed",
+        "errors": [{"field": field, "column": None, "code": "not_issuable", "params": {"reason": reason}}],
+    }
+
+
 def _issue_batch(
     ctx: IssuerContext,
     cohort: Cohort,
@@ -342,19 +388,32 @@ def _issue_batch(
     achievement: Achievement,
     issuer: dict[str, Any],
     rows: Sequence[CohortRow],
-) -> None:
+    lease: datetime,
+) -> datetime:
+    """Issue one batch in one transaction; returns the renewed lease."""
     assert provider.id is not None
     now = datetime.now(UTC)
-    requests = [_request(achievement, row.data or {}, cohort.policy) for row in rows]
-    keys = [recipient_key(ctx.recipient_key, achievement.id, request.recipient.email) for request in requests]
     outcome: dict[int, dict[str, Any]] = {}
+    requests: dict[int, CredentialRequest] = {}
+    for index, row in enumerate(rows):
+        try:
+            requests[index] = _request(achievement, row.data or {}, cohort.policy)
+        except ValidationError as exc:  # checked when the file was read; a rule changed since, say
+            problem = exc.errors()[0]
+            outcome[row.line] = _not_issuable(str(problem["loc"][-1]), str(problem["msg"]))
+    keys = {
+        index: recipient_key(ctx.recipient_key, achievement.id, request.recipient.email)
+        for index, request in requests.items()
+    }
     with ctx.db.write(serialize_on=provider.id) as session:
-        held = repository.unrevoked_with_recipient_keys(session, provider.id, keys)
-        external = [str((row.data or {}).get("external_id")) for row in rows if (row.data or {}).get("external_id")]
+        lease = _renew(session, cohort.id, lease)
+        held = repository.unrevoked_with_recipient_keys(session, provider.id, list(keys.values()))
+        external = [found for index in requests if (found := _external_id(rows[index])) is not None]
         held_external = _held_external(session, provider.id, achievement.id, external)
         chosen: list[int] = []
-        for index, (row, key) in enumerate(zip(rows, keys, strict=True)):
-            external_id = (row.data or {}).get("external_id")
+        for index, key in keys.items():
+            row = rows[index]
+            external_id = _external_id(row)
             existing = held.get(key) or (held_external.get(external_id) if external_id else None)
             if existing is None or cohort.policy == "allow":
                 chosen.append(index)
@@ -387,11 +446,14 @@ def _issue_batch(
                     keys[index],
                     learner_name=request.recipient.name,
                     email_key=ctx.vault.email_key(request.recipient.email),
-                    external_id=(row.data or {}).get("external_id"),
+                    external_id=_external_id(row),
                     cohort_id=cohort.id,
                 )
             )
-        records = sign_and_store(ctx, session, provider, drafts, now, cohort.created_by) if drafts else []
+        try:
+            records = sign_and_store(ctx, session, provider, drafts, now, cohort.created_by) if drafts else []
+        except InvalidInput as failure:
+            raise _Refused(rows[chosen[_draft_index(failure, len(drafts))]], failure) from failure
         deliveries.queue(
             ctx,
             session,
@@ -412,9 +474,22 @@ def _issue_batch(
                 issued=table.c.issued + tally["issued"],
                 skipped=table.c.skipped + tally["skipped"],
                 failed=table.c.failed + tally["failed"],
-                lease_until=datetime.now(UTC) + LEASE,
             )
         )
+    return lease
+
+
+def _external_id(row: CohortRow) -> str | None:
+    value = (row.data or {}).get("external_id")
+    return str(value) if value else None
+
+
+def _draft_index(failure: InvalidInput, drafts: int) -> int:
+    """Which draft ``sign_and_store`` refused: it names ``rows[i]`` in a batch, nothing for a batch of one."""
+    field = str(failure.fields[0].get("field", "")) if failure.fields else ""
+    match = _ROW_INDEX.match(field)
+    index = int(match.group(1)) if match else 0
+    return index if index < drafts else 0
 
 
 def _held_external(session: Session, provider_id: int, achievement_id: str, external: list[str]) -> dict[str, str]:
@@ -461,21 +536,19 @@ def _record_outcomes(
     )
 
 
-def _fail_row(ctx: IssuerContext, cohort_id: str, rows: Sequence[CohortRow], failure: InvalidInput) -> None:
-    fields = failure.fields or []
-    match = _ROW_INDEX.match(str(fields[0].get("field", ""))) if fields else None
-    row = rows[int(match.group(1))] if match and int(match.group(1)) < len(rows) else rows[0]
-    message = str(fields[0].get("message", failure.message)) if fields else failure.message
+def _fail_row(ctx: IssuerContext, cohort_id: str, refused: _Refused, lease: datetime) -> datetime:
+    fields = refused.failure.fields or []
     field = str(fields[0].get("field", "")) if fields else ""
-    name = _ROW_INDEX.sub("", field).lstrip(".") or None
+    message = str(fields[0].get("message", refused.failure.message)) if fields else refused.failure.message
+    row = refused.row
     table = table_of(CohortRow)
     with ctx.db.write() as session:
+        lease = _renew(session, cohort_id, lease)
         session.execute(
             update(table)
-            .where(table.c.cohort_id == cohort_id, table.c.line == row.line)
+            .where(table.c.cohort_id == cohort_id, table.c.line == row.line, table.c.state == "pending")
             .values(
-                state="failed",
-                errors=[{"field": name, "column": None, "code": "not_issuable", "params": {"reason": message}}],
+                **_not_issuable(_ROW_INDEX.sub("", field).lstrip(".") or None, message),
                 data={key: value for key, value in (row.data or {}).items() if key != "email"},
             )
         )
@@ -483,15 +556,16 @@ def _fail_row(ctx: IssuerContext, cohort_id: str, rows: Sequence[CohortRow], fai
         session.execute(
             update(cohort_table).where(cohort_table.c.id == cohort_id).values(failed=cohort_table.c.failed + 1)
         )
+    return lease
 
 
-def _finish(ctx: IssuerContext, cohort: Cohort, provider_id: int) -> None:
+def _finish(ctx: IssuerContext, cohort: Cohort, provider_id: int, lease: datetime) -> None:
     table = table_of(Cohort)
     with ctx.db.write() as session:
         finished = changed_rows(
             session.execute(
                 update(table)
-                .where(table.c.id == cohort.id, table.c.state == "running")
+                .where(table.c.id == cohort.id, table.c.state == "running", table.c.lease_until == lease)
                 .values(state="done", finished_at=datetime.now(UTC), lease_until=None)
             )
         )

@@ -193,39 +193,50 @@ def deliver(ctx: IssuerContext, credential_id: str) -> str | None:
         record = session.get(Credential, credential_id)
         provider = session.get(Provider, delivery.provider_id)
     if email is None or record is None or provider is None or record.revoked_at is not None:
-        _finish(ctx, credential_id, "failed", "revoked" if record is not None and record.revoked_at else "no address")
+        _finish(
+            ctx,
+            credential_id,
+            delivery.message_id,
+            "failed",
+            "revoked" if record is not None and record.revoked_at else "no address",
+        )
         return "failed"
     try:
         letter = letter_for(ctx, record, delivery.language, resend=delivery.sends > 0)
         message = mail.compose(letter, to=email, sender=ctx.settings.mail_from, message_id=delivery.message_id)
         ctx.mailer.send(message)
     except ValueError as exc:  # the message cannot be made (say, a sender address the settings got wrong)
-        _finish(ctx, credential_id, "failed", f"message not composed: {type(exc).__name__}")
+        _finish(ctx, credential_id, delivery.message_id, "failed", f"message not composed: {type(exc).__name__}")
         log.error("delivery %s not composed: %s", delivery.message_id, type(exc).__name__)
         return "failed"
     except mail.DeliveryFailed as failure:
         if failure.permanent or delivery.attempts >= MAX_ATTEMPTS:
-            _finish(ctx, credential_id, "failed", failure.reason)
+            _finish(ctx, credential_id, delivery.message_id, "failed", failure.reason)
             log.warning("delivery %s failed for good: %s", delivery.message_id, failure.reason)
             return "failed"
         pause = BACKOFF[min(delivery.attempts, len(BACKOFF)) - 1]
-        _finish(ctx, credential_id, "queued", failure.reason, retry_at=now + timedelta(seconds=pause))
+        _finish(
+            ctx, credential_id, delivery.message_id, "queued", failure.reason, retry_at=now + timedelta(seconds=pause)
+        )
         ctx.jobs.deliver_later(credential_id, pause)
         log.info("delivery %s will be retried in %d s: %s", delivery.message_id, pause, failure.reason)
         return "queued"
-    _finish(ctx, credential_id, "sent", None, sent_at=datetime.now(UTC))
+    _finish(ctx, credential_id, delivery.message_id, "sent", None, sent_at=datetime.now(UTC))
     return "sent"
 
 
 def _finish(
     ctx: IssuerContext,
     credential_id: str,
+    message: str,
     state: str,
     error: str | None,
     *,
     retry_at: datetime | None = None,
     sent_at: datetime | None = None,
 ) -> None:
+    """Record how the attempt at ``message`` (its Message-ID) went. A resend asked for meanwhile has given the
+    row a new Message-ID: then only the count of messages sent changes, and the resend stays queued."""
     table = table_of(Delivery)
     values: dict[str, object] = {"state": state, "lease_until": None, "last_error": error and error[:300]}
     if retry_at is not None:
@@ -234,7 +245,9 @@ def _finish(
         values["sent_at"] = sent_at
         values["sends"] = table.c.sends + 1
     with ctx.db.write() as session:
-        session.execute(update(table).where(table.c.credential_id == credential_id).values(**values))
+        this_message = (table.c.credential_id == credential_id) & (table.c.message_id == message)
+        if not changed_rows(session.execute(update(table).where(this_message).values(**values))) and sent_at:
+            session.execute(update(table).where(table.c.credential_id == credential_id).values(sends=table.c.sends + 1))
 
 
 def due(ctx: IssuerContext, now: datetime, limit: int = 1000) -> list[str]:

@@ -29,6 +29,7 @@ router = APIRouter(prefix="/api/v1", tags=["cohorts"], responses=responses(401, 
 PATH = "/api/v1/cohorts"
 MAX_BODY = MAX_FILE_BYTES + 64 * 1024
 """The file and the form around it."""
+ROW_NUMBER_COLUMN = "#"
 JSON_COLUMNS = {
     "name": "name",
     "email": "email",
@@ -57,18 +58,21 @@ class CohortIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     achievement: str = Field(min_length=1, max_length=500)
     rows: list[CohortRowIn] = Field(min_length=1, max_length=10_000)
-    policy: str = "skip"
+    policy: str | None = None
+    """skip (the default), allow or refuse; sent again with a file already previewed, it replaces the preview's."""
     preview: bool = False
 
 
 def _rows_as_csv(rows: list[CohortRowIn]) -> bytes:
-    """JSON rows go through the same reading and checks as a file (their lines are the row index + 2)."""
+    """JSON rows go through the same reading and checks as a file (their lines are the row index + 2). A first
+    column numbering the rows keeps a row with nothing in it from being skipped as a blank line: it is
+    reported, like every other row."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(JSON_COLUMNS.values())
-    for row in rows:
+    writer.writerow([ROW_NUMBER_COLUMN, *JSON_COLUMNS.values()])
+    for number, row in enumerate(rows, start=1):
         values = row.model_dump()
-        writer.writerow([values[name] or "" for name in JSON_COLUMNS])
+        writer.writerow([number, *(values[name] or "" for name in JSON_COLUMNS)])
     return out.getvalue().encode("utf-8")
 
 
@@ -161,7 +165,7 @@ async def post_cohort(request: Request, response: Response, ctx: ContextDep, pri
             raise InvalidInput("Send the participant file as the form field 'file'.", fields=[_field("file")])
         data = await upload.read()
         achievement = str(form.get("achievement") or "")
-        policy = str(form.get("policy") or "skip")
+        policy = str(form.get("policy") or "") or None
         preview = str(form.get("preview") or "").lower() in ("1", "true", "yes", "on")
         filename = upload.filename or "cohort.csv"
     elif content_type == "application/json":
@@ -177,10 +181,10 @@ async def post_cohort(request: Request, response: Response, ctx: ContextDep, pri
         )
     if not achievement:
         raise InvalidInput("Name the achievement to issue.", fields=[_field("achievement")])
-    made = await run_in_threadpool(cohorts.upload, ctx, submitter, achievement, data, filename, policy=policy)
+    made = await run_in_threadpool(cohorts.upload, ctx, submitter, achievement, data, filename, policy=policy or "skip")
     cohort = made.cohort
     if not preview and cohort.state == "preview":
-        cohort = await run_in_threadpool(cohorts.confirm, ctx, submitter, cohort.id)
+        cohort = await run_in_threadpool(cohorts.confirm, ctx, submitter, cohort.id, policy)
     if made.existing:
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"{PATH}/{cohort.id}"
