@@ -20,6 +20,8 @@ from issuer import audit_checkpoint, registry, repository
 from issuer.achievements import AchievementIn, create_achievement
 from issuer.api_keys import SCOPES, Principal, create_api_key, list_api_keys, revoke_api_key
 from issuer.audit_verify import verify as verify_audit
+from issuer.cli_support import context as _context
+from issuer.cli_support import fail as _fail
 from issuer.context import RECIPIENT_KEY_PURPOSE, IssuerContext
 from issuer.errors import AlreadyExists, IssuerError
 from issuer.key_lifecycle import compromise, list_keys, reencrypt_keys, rotate
@@ -56,20 +58,6 @@ DEMO_COORDINATOR = "koordynator@example.org"
 def main() -> None:
     """Odznaka issuer."""
     os.umask(0o077)  # the database, its WAL, keys and checkpoint are for this user only
-
-
-def _context() -> IssuerContext:
-    try:
-        return IssuerContext.from_settings(get_settings())
-    except IssuerError as exc:
-        typer.secho(f"error: {exc.message}", err=True, fg="red")
-        raise typer.Exit(2) from exc
-
-
-def _fail(exc: IssuerError) -> typer.Exit:
-    message = exc.message + "".join(f"\n  {field['field']}: {field['message']}" for field in exc.fields)
-    typer.secho(f"error: {message}", err=True, fg="red")
-    return typer.Exit(1)
 
 
 @app.command()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from issuer.cohort_file import FileRejected, Problem, Row, export_csv, read_shee
 from issuer.context import IssuerContext
 from issuer.db import changed_rows
 from issuer.errors import InvalidInput, NotFound
-from issuer.issuance import CredentialRequest, Draft, build_credential, recipient_key, sign_and_store
+from issuer.issuance import CredentialRequest, draft_of, recipient_key, sign_and_store
 from issuer.models import Achievement, Cohort, CohortRow, Credential, Provider, table_of
 from issuer.providers import profile_document
 
@@ -425,31 +424,19 @@ def _issue_batch(
                     "errors": [{"field": "email", "column": None, "code": "already_issued", "params": {}}],
                     "credential_id": existing,
                 }
-        drafts = []
-        for index in chosen:
-            request, row = requests[index], rows[index]
-            credential_id = str(uuid.uuid4())
-            document = build_credential(
-                credential_url=ctx.urls.credential(credential_id),
-                issuer=issuer,
-                achievement=achievement.document,
-                request=request,
-                issued_at=now,
-                salt=secrets.token_hex(16),
-                validity_months=achievement.validity_months,
+        drafts = [
+            draft_of(
+                ctx,
+                issuer,
+                achievement,
+                requests[index],
+                now,
+                key=keys[index],
+                external_id=_external_id(rows[index]),
+                cohort_id=cohort.id,
             )
-            drafts.append(
-                Draft(
-                    credential_id,
-                    document,
-                    achievement.id,
-                    keys[index],
-                    learner_name=request.recipient.name,
-                    email_key=ctx.vault.email_key(request.recipient.email),
-                    external_id=_external_id(row),
-                    cohort_id=cohort.id,
-                )
-            )
+            for index in chosen
+        ]
         try:
             records = sign_and_store(ctx, session, provider, drafts, now, cohort.created_by) if drafts else []
         except InvalidInput as failure:

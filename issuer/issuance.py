@@ -266,6 +266,41 @@ def build_credential(
     return credential
 
 
+def draft_of(
+    ctx: IssuerContext,
+    issuer: dict[str, Any],
+    achievement: Achievement,
+    request: CredentialRequest,
+    issued_at: datetime,
+    *,
+    key: str | None = None,
+    external_id: str | None = None,
+    cohort_id: str | None = None,
+) -> Draft:
+    """The credential ``request`` asks for, built and ready to sign; ``key`` is its duplicate guard when the
+    caller has worked it out already."""
+    credential_id = str(uuid.uuid4())
+    document = build_credential(
+        credential_url=ctx.urls.credential(credential_id),
+        issuer=issuer,
+        achievement=achievement.document,
+        request=request,
+        issued_at=issued_at,
+        salt=secrets.token_hex(16),
+        validity_months=achievement.validity_months,
+    )
+    return Draft(
+        credential_id,
+        document,
+        achievement.id,
+        key or recipient_key(ctx.recipient_key, achievement.id, request.recipient.email),
+        learner_name=request.recipient.name,
+        email_key=ctx.vault.email_key(request.recipient.email),
+        external_id=external_id,
+        cohort_id=cohort_id,
+    )
+
+
 def _check_dates(request: CredentialRequest, row: int | None) -> None:
     if request.validUntil is not None and request.validUntil <= (request.validFrom or datetime.now(UTC)):
         field = "validUntil" if row is None else f"rows[{row}].validUntil"
@@ -319,29 +354,9 @@ def issue_credentials(
                 achievements[reference] = found
     issuer = profile_document(ctx, provider, with_context=False)
 
-    drafts = []
-    for request in requests:
-        achievement = achievements[last_segment(request.achievement)]
-        credential_id = str(uuid.uuid4())
-        document = build_credential(
-            credential_url=ctx.urls.credential(credential_id),
-            issuer=issuer,
-            achievement=achievement.document,
-            request=request,
-            issued_at=now,
-            salt=secrets.token_hex(16),
-            validity_months=achievement.validity_months,
-        )
-        drafts.append(
-            Draft(
-                credential_id,
-                document,
-                achievement.id,
-                recipient_key(ctx.recipient_key, achievement.id, request.recipient.email),
-                learner_name=request.recipient.name,
-                email_key=ctx.vault.email_key(request.recipient.email),
-            )
-        )
+    drafts = [
+        draft_of(ctx, issuer, achievements[last_segment(request.achievement)], request, now) for request in requests
+    ]
 
     with ctx.db.write(serialize_on=provider_id) as session:
         if idempotency_key is not None:

@@ -7,31 +7,17 @@ from typing import Annotated
 
 import typer
 
+from issuer.cli_support import context as _context
+from issuer.cli_support import fail as _fail
 from issuer.context import IssuerContext
 from issuer.errors import IssuerError, NotFound
 from issuer.models import Staff, utcnow
 from issuer.providers import get_provider
-from issuer.settings import get_settings
 from issuer.staff import PROVIDER_ROLES, disable, invite, list_staff, staff_by_email
 
 staff_app = typer.Typer(help="Console accounts: invite, list, disable.", no_args_is_help=True)
 
 ACTOR = "cli"
-
-
-# The same as issuer.cli's helpers; imported from there they would make a cycle once issuer.cli adds this app.
-def _context() -> IssuerContext:
-    try:
-        return IssuerContext.from_settings(get_settings())
-    except IssuerError as exc:
-        typer.secho(f"error: {exc.message}", err=True, fg="red")
-        raise typer.Exit(2) from exc
-
-
-def _fail(exc: IssuerError) -> typer.Exit:
-    message = exc.message + "".join(f"\n  {field['field']}: {field['message']}" for field in exc.fields)
-    typer.secho(f"error: {message}", err=True, fg="red")
-    return typer.Exit(1)
 
 
 def _print_invitation(ctx: IssuerContext, email: str, link: str) -> None:

@@ -4,9 +4,9 @@ version), the view with its image, archiving, and a preview of the learner's pag
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -25,13 +25,13 @@ from issuer.console.achievement_form import (
 from issuer.console.achievement_words import WORDS
 from issuer.console.profile_pages import LOGO_PATH
 from issuer.console.web import (
+    ProviderViewer,
     Viewer,
     context_of,
     done_url,
     form_of,
     language_of,
     page,
-    provider_viewer,
     see_other,
 )
 from issuer.console.words import add
@@ -42,7 +42,6 @@ from issuer.models import Achievement, AchievementImage, ProviderImage
 
 add(WORDS)
 router = APIRouter()
-ProviderViewer = Annotated[Viewer, Depends(provider_viewer)]
 
 BASE = "/console/{slug}/achievements"
 IMAGE_PATH = BASE + "/{achievement_id}/image"

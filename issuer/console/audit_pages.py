@@ -12,14 +12,19 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from issuer import audit_verify, credential_search
 from issuer.console.audit_words import WORDS
-from issuer.console.web import Viewer, context_of, language_of, page, provider_viewer
+from issuer.console.web import (
+    ProviderViewer,
+    context_of,
+    language_of,
+    page,
+)
 from issuer.console.words import WORDS as ALL_WORDS
 from issuer.console.words import add
 from issuer.credential_search import PAGE_SIZE
@@ -28,7 +33,6 @@ from issuer.urls import last_segment
 
 add(WORDS)
 router = APIRouter()
-ProviderViewer = Annotated[Viewer, Depends(provider_viewer)]
 
 _CHAIN_PROBLEM = re.compile(r"(?:audit entry (\d+)|checkpoint):")
 _STAFF = re.compile(r"staff:(\d{1,12})")

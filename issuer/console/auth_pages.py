@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import pyotp
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from issuer import repository, staff
@@ -16,8 +16,8 @@ from issuer.console.web import (
     DEVICE_COOKIE,
     FORM_COOKIE,
     SESSION_COOKIE,
+    AnyViewer,
     FormRejected,
-    Viewer,
     clear_cookie,
     context_of,
     done_url,
@@ -28,7 +28,6 @@ from issuer.console.web import (
     see_other,
     set_cookie,
     signed_in,
-    viewer,
 )
 from issuer.console.words import add
 from issuer.errors import AlreadyExists, InvalidInput, NotFound
@@ -209,16 +208,13 @@ async def invitation_post(token: str, request: Request) -> Response:
     return response
 
 
-WhoDep = Annotated[Viewer, Depends(viewer)]
-
-
 @router.get("/console/account")
-def account(request: Request, who: WhoDep) -> Response:
+def account(request: Request, who: AnyViewer) -> Response:
     return page(request, "console/account.html", {}, who=who, section="account")
 
 
 @router.post("/console/account/second-factor")
-async def second_factor_start(request: Request, who: WhoDep) -> Response:
+async def second_factor_start(request: Request, who: AnyViewer) -> Response:
     ctx = context_of(request)
     await form_of(request, who)
     assert who.staff.id is not None
@@ -228,7 +224,7 @@ async def second_factor_start(request: Request, who: WhoDep) -> Response:
 
 
 @router.post("/console/account/second-factor/confirm")
-async def second_factor_confirm(request: Request, who: WhoDep) -> Response:
+async def second_factor_confirm(request: Request, who: AnyViewer) -> Response:
     ctx = context_of(request)
     form = await form_of(request, who)
     assert who.staff.id is not None
@@ -248,7 +244,7 @@ async def second_factor_confirm(request: Request, who: WhoDep) -> Response:
 
 
 @router.post("/console/account/second-factor/off")
-async def second_factor_off(request: Request, who: WhoDep) -> Response:
+async def second_factor_off(request: Request, who: AnyViewer) -> Response:
     ctx = context_of(request)
     form = await form_of(request, who)
     assert who.staff.id is not None

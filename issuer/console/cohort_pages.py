@@ -4,9 +4,9 @@ progress while the job runs, and the result for Excel."""
 from __future__ import annotations
 
 import contextlib
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -14,7 +14,15 @@ from starlette.datastructures import UploadFile
 from issuer import cohorts, repository
 from issuer.cohort_file import MAX_FILE_BYTES, MAX_ROWS, template_csv, template_xlsx
 from issuer.console.cohort_words import WORDS
-from issuer.console.web import Viewer, context_of, form_of, language_of, page, provider_viewer, see_other
+from issuer.console.web import (
+    ProviderViewer,
+    Viewer,
+    context_of,
+    form_of,
+    language_of,
+    page,
+    see_other,
+)
 from issuer.console.words import add
 from issuer.context import IssuerContext
 from issuer.errors import InvalidInput, NotFound
@@ -22,7 +30,6 @@ from issuer.models import Achievement, Cohort
 
 add(WORDS)
 router = APIRouter()
-ProviderViewer = Annotated[Viewer, Depends(provider_viewer)]
 UPLOAD_PATH = "/console/{slug}/cohorts"
 MAX_UPLOAD_BYTES = MAX_FILE_BYTES + 64 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

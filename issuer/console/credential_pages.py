@@ -13,10 +13,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from credentials.ob3 import validity_window
 from http_edge.language import LOCAL_TIME_ZONE
@@ -24,7 +24,16 @@ from issuer import credential_search, deliveries, events, reissue, repository, r
 from issuer.badge_page import badge_state
 from issuer.cohort_file import export_csv
 from issuer.console.credential_words import WORDS
-from issuer.console.web import Viewer, context_of, done_url, form_of, language_of, page, provider_viewer, see_other
+from issuer.console.web import (
+    ProviderViewer,
+    Viewer,
+    context_of,
+    done_url,
+    form_of,
+    language_of,
+    page,
+    see_other,
+)
 from issuer.console.words import WORDS as ALL_WORDS
 from issuer.console.words import add
 from issuer.credential_search import PAGE_SIZE, STATUSES, Filters, Found
@@ -33,7 +42,6 @@ from issuer.models import Achievement, Credential, Delivery, Provider
 
 add(WORDS)
 router = APIRouter()
-ProviderViewer = Annotated[Viewer, Depends(provider_viewer)]
 
 SEARCH_FIELDS = ("name", "ek", "achievement", "from", "to", "status", "cohort")
 MAX_REASON = 500

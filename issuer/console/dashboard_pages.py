@@ -4,15 +4,19 @@ employers; and, for the programme operator, every provider at a glance."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from sqlalchemy import case, func, select
 from sqlmodel import col
 
 from issuer import cohorts, repository
 from issuer.console.dashboard_words import WORDS
-from issuer.console.web import Viewer, context_of, page, provider_viewer, viewer
+from issuer.console.web import (
+    AnyViewer,
+    ProviderViewer,
+    context_of,
+    page,
+)
 from issuer.console.words import add
 from issuer.context import IssuerContext
 from issuer.errors import NotFound
@@ -20,8 +24,6 @@ from issuer.models import Achievement, Credential, CredentialEvent, Delivery
 
 add(WORDS)
 router = APIRouter()
-ProviderViewer = Annotated[Viewer, Depends(provider_viewer)]
-AnyViewer = Annotated[Viewer, Depends(viewer)]
 
 
 @dataclass

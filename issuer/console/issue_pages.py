@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -19,7 +19,16 @@ from issuer import achievements
 from issuer.api_keys import Principal
 from issuer.console.achievement_form import Problem, Typed, first_per_field, values_of_form
 from issuer.console.issue_words import WORDS
-from issuer.console.web import Viewer, context_of, done_url, form_of, language_of, page, provider_viewer, see_other
+from issuer.console.web import (
+    ProviderViewer,
+    Viewer,
+    context_of,
+    done_url,
+    form_of,
+    language_of,
+    page,
+    see_other,
+)
 from issuer.console.words import add
 from issuer.errors import AlreadyIssued, InvalidInput, NotFound
 from issuer.issuance import CredentialRequest, issue_credentials
@@ -27,7 +36,6 @@ from issuer.urls import last_segment
 
 add(WORDS)
 router = APIRouter()
-ProviderViewer = Annotated[Viewer, Depends(provider_viewer)]
 
 LABELS = {
     "achievement": "issue_f_achievement",

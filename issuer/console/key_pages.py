@@ -3,24 +3,27 @@ never again), and revoking. The owner manages them; the programme operator may l
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from issuer import api_keys, repository
 from issuer.console.key_words import WORDS
-from issuer.console.web import Viewer, context_of, done_url, form_of, page, provider_viewer, see_other
+from issuer.console.web import (
+    ProviderViewer,
+    Viewer,
+    context_of,
+    done_url,
+    form_of,
+    may_look,
+    page,
+    see_other,
+)
 from issuer.console.words import add
 from issuer.errors import InvalidInput, NotFound
 
 add(WORDS)
 router = APIRouter()
-ProviderViewer = Annotated[Viewer, Depends(provider_viewer)]
-
-
-def _may_look(who: Viewer) -> None:
-    if not who.operator:
-        who.require("manage_api_keys")
 
 
 def _keys_page(
@@ -41,7 +44,7 @@ def _keys_page(
 
 @router.get("/console/{slug}/api-keys")
 def key_list(request: Request, who: ProviderViewer) -> Response:
-    _may_look(who)
+    may_look(who, "manage_api_keys")
     return _keys_page(request, who)
 
 

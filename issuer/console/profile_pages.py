@@ -4,16 +4,24 @@ programme's languages, and the logo."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from issuer import repository, uploaded_images
 from issuer.console.achievement_form import Problem, Typed, values_of_form
 from issuer.console.profile_words import WORDS
-from issuer.console.web import Viewer, context_of, done_url, form_of, language_of, page, provider_viewer, see_other
+from issuer.console.web import (
+    ProviderViewer,
+    Viewer,
+    context_of,
+    done_url,
+    form_of,
+    language_of,
+    page,
+    see_other,
+)
 from issuer.console.words import add
 from issuer.errors import InvalidInput, NotFound
 from issuer.models import Provider, ProviderImage
@@ -21,7 +29,6 @@ from issuer.providers import PROFILE_TEXT_LANGUAGES, set_logo, update_profile
 
 add(WORDS)
 router = APIRouter()
-ProviderViewer = Annotated[Viewer, Depends(provider_viewer)]
 
 PATH = "/console/{slug}/profile"
 LOGO_PATH = PATH + "/logo"

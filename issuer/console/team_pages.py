@@ -4,20 +4,21 @@ shown once, to be passed on), changes roles and disables accounts. The programme
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from issuer import staff
 from issuer.console.team_words import WORDS
 from issuer.console.web import (
+    ProviderViewer,
     Viewer,
     context_of,
     done_url,
     form_of,
     language_of,
+    may_look,
     page,
-    provider_viewer,
     see_other,
 )
 from issuer.console.words import add
@@ -26,7 +27,6 @@ from issuer.models import Staff, utcnow
 
 add(WORDS)
 router = APIRouter()
-ProviderViewer = Annotated[Viewer, Depends(provider_viewer)]
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,6 @@ def _state(member: Staff) -> str:
         expires = member.invitation_expires
         return "invited" if expires is not None and utcnow() < expires else "invitation_expired"
     return "active"
-
-
-def _may_look(who: Viewer) -> None:
-    if not who.operator:
-        who.require("manage_staff")
 
 
 def _team_page(
@@ -78,7 +73,7 @@ def _team_page(
 
 @router.get("/console/{slug}/staff")
 def team(request: Request, who: ProviderViewer) -> Response:
-    _may_look(who)
+    may_look(who, "manage_staff")
     return _team_page(request, who)
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from starlette.datastructures import FormData
 
 from http_edge.language import format_date, format_moment, negotiate, remember, switch_links
@@ -223,3 +223,15 @@ def done_notice(request: Request, lang: str) -> str | None:
         return None
     count = request.query_params.get("n", "")
     return text.format(n=int(count)) if count.isdigit() and len(count) < 7 else text.replace("{n}", "").strip()
+
+
+ProviderViewer = Annotated[Viewer, Depends(provider_viewer)]
+"""A page of one provider (``/console/{slug}/…``)."""
+AnyViewer = Annotated[Viewer, Depends(viewer)]
+"""A page of no provider (one's account, the operator's list of providers)."""
+
+
+def may_look(who: Viewer, action: str) -> None:
+    """Pages of the provider's management (keys, team): its staff who may do ``action``, and the operator."""
+    if not who.operator:
+        who.require(action)
