@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -76,6 +77,8 @@ class Console:
 
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    # aiosmtpd's own log quotes every recipient: it is the test's mail server, not the product; keep it quiet.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     sink = Sink()
     probe = free_socket()
     smtp_port = probe.getsockname()[1]
