@@ -6,6 +6,8 @@ check that the claims a token carries are exactly the ones its credential implie
 
 from __future__ import annotations
 
+import functools
+
 import math
 import re
 from collections.abc import Mapping
@@ -30,8 +32,11 @@ NUMERIC_DATE_CLAIMS = ("nbf", "exp", "iat")
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
 
 
+@functools.lru_cache(maxsize=256)
 def format_datetime(moment: datetime) -> str:
-    """Return ``moment`` as an RFC 3339 UTC date-time with second precision, e.g. ``2026-11-27T10:00:00Z``."""
+    """Return ``moment`` as an RFC 3339 UTC date-time with second precision, e.g. ``2026-11-27T10:00:00Z``.
+
+    Remembered: a cohort's credentials share their moments (issued, valid from, until), and strftime is slow."""
     moment = moment.astimezone(UTC)
     return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}Z"
 

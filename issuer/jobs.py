@@ -27,9 +27,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("issuer.jobs")
 
 QUEUE_NAME = "odznaka"
-DELIVERY_CHUNK = 50
-"""E-mails per delivery job: few enough that two worker threads share a cohort's messages, many enough that
-queueing them costs little beside issuing."""
+DELIVERY_CHUNK = 250
+"""E-mails per delivery job: few enough that worker threads share a cohort's messages, many enough that
+queueing them (a committed write each) costs little beside issuing."""
 
 
 def make_huey(url: str) -> Huey:
