@@ -7,7 +7,6 @@ check that the claims a token carries are exactly the ones its credential implie
 from __future__ import annotations
 
 import functools
-
 import math
 import re
 from collections.abc import Mapping

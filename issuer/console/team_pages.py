@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from issuer import staff
 from issuer.console.team_words import WORDS
@@ -23,6 +24,7 @@ from issuer.console.web import (
 )
 from issuer.console.words import add
 from issuer.errors import AlreadyExists, InvalidInput, NotFound
+from issuer.invitation_mail import send_invitation
 from issuer.models import Staff, utcnow
 
 add(WORDS)
@@ -103,7 +105,19 @@ async def invite(request: Request, who: ProviderViewer) -> Response:
         problems["email"] = "team_error_exists"
     if problems:
         return _team_page(request, who, problems=problems, values={"email": email, "role": role}, status=422)
-    return _team_page(request, who, invited={"email": email.lower(), "link": link})
+    ctx = context_of(request)
+    member = staff.staff_by_email(ctx, email)
+    sent = await run_in_threadpool(
+        send_invitation,
+        ctx,
+        to=email.lower(),
+        link=link,
+        role=role,
+        provider_name=who.provider.name if who.provider else None,
+        expires=member.invitation_expires if member else None,
+        language=language_of(request),
+    )
+    return _team_page(request, who, invited={"email": email.lower(), "link": link, "sent": sent})
 
 
 @router.post("/console/{slug}/staff/{staff_id}/role")
