@@ -58,7 +58,7 @@ def _team_page(
     problems: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
     error: str | None = None,
-    invited: dict[str, str] | None = None,
+    invited: dict[str, Any] | None = None,
     status: int = 200,
 ) -> Response:
     members = [Member(member, _state(member)) for member in staff.list_staff(context_of(request), who.provider_id)]
