@@ -418,14 +418,16 @@ def serve(
     """Serve the issuer API, pages and console (and, by default, its job worker)."""
     import uvicorn
 
+    if job_worker and workers > 1:
+        typer.secho("note: with several web processes the job worker runs apart: start `issuer worker`", err=True)
+    # Read by the app's own settings (uvicorn builds it from the factory): set before anything reads them.
+    os.environ["ISSUER_EMBEDDED_WORKER"] = "true" if job_worker and workers == 1 else "false"
+    get_settings.cache_clear()
     try:
         _context().load_signing_keys()  # refuse to start with an unreadable key, before binding the port
     except IssuerError as exc:
         typer.secho(f"error: {exc.message}", err=True, fg="red")
         raise typer.Exit(2) from exc
-    if job_worker and workers > 1:
-        typer.secho("note: with several web processes the job worker runs apart: start `issuer worker`", err=True)
-    os.environ["ISSUER_EMBEDDED_WORKER"] = "true" if job_worker and workers == 1 else "false"
     uvicorn.run(
         "issuer.app:create_app",
         factory=True,

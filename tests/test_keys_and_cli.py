@@ -476,6 +476,30 @@ def test_serve_refuses_wrong_passphrase_before_binding(cli: Invoke, monkeypatch:
     assert len(calls) == 1
 
 
+@pytest.mark.parametrize(("flags", "expected"), [((), True), (("--no-worker",), False), (("--workers", "2"), False)])
+def test_serve_runs_the_job_worker_in_its_process_unless_told_not_to(
+    cli: Invoke, monkeypatch: pytest.MonkeyPatch, flags: tuple[str, ...], expected: bool
+) -> None:
+    """The app uvicorn builds from the factory reads the settings anew: it must see what ``serve`` decided."""
+    import uvicorn
+
+    from issuer.app import create_app
+
+    built: list[bool] = []
+
+    def factory_run(target: str, **kwargs: Any) -> None:
+        assert target == "issuer.app:create_app" and kwargs["factory"]
+        app = create_app()
+        built.append(app.state.context.settings.embedded_worker)
+        app.state.context.close()
+
+    monkeypatch.setattr(uvicorn, "run", factory_run)
+    monkeypatch.delenv("ISSUER_EMBEDDED_WORKER", raising=False)
+    ok(cli("providers", "add", "wsei", "--name", "WSEI"))
+    ok(cli("serve", *flags))
+    assert built == [expected]
+
+
 def test_serve_wrong_passphrase_message_is_clean(cli: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
     """Regression: serve let the ConfigurationError escape as a traceback instead of 'error: …' and exit 2."""
     import uvicorn
