@@ -5,6 +5,7 @@ provider never reaching another's credentials."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from datetime import UTC, datetime
@@ -500,3 +501,12 @@ def test_another_provider_reaches_none_of_these_pages(
             select(AuditEntry).where(col(AuditEntry.action).in_(["credential.notification_resent"]))
         ).all()
     assert resent == []
+
+
+def test_a_typed_search_comes_back_as_typed(owner_console: TestClient) -> None:
+    """Pages tie one-letter words with a no-break space for reading; a value typed into a field must not be
+    changed by it, or searching again would look for another name."""
+    response = owner_console.get("/console/wsei/credentials", params={"name": "Jan z Lublina"})
+    assert response.status_code == 200
+    [value] = re.findall(r'id="search-name"[^>]*value="([^"]*)"', response.text)
+    assert "\u00a0" not in html.unescape(value) and html.unescape(value) == "Jan z Lublina"

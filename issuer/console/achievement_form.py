@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from markupsafe import escape
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
@@ -71,7 +70,6 @@ PYDANTIC_MESSAGES = {
     "less_than_equal": "ach_err_range",
 }
 _PATH_PARTS = re.compile(r"[^.\[\]]+")
-_WHITESPACE = re.compile(r"[ \t\n\r]")
 
 
 @dataclass(frozen=True)
@@ -300,25 +298,3 @@ def _micro_credential(values: Mapping[str, str]) -> dict[str, Any]:
         if text := _text(values, f"mc-{name}"):
             block[name] = text
     return block
-
-
-class Typed:
-    """Text exactly as the person typed it, for a form field's value: escaped, with its spaces and line breaks as
-    character references.
-
-    Pages tie one-letter words to the next with a no-break space (Jinja's ``finalize``, run on every value and
-    again on a macro's whole output); that is typesetting for reading and must not change what the form sends
-    back, nor join the lines of a list. The browser reads ``&#32;`` as the space it was, and ``finalize`` finds
-    no space to replace.
-    """
-
-    __slots__ = ("text",)
-
-    def __init__(self, text: object) -> None:
-        self.text = "" if text is None else str(text)
-
-    def __html__(self) -> str:
-        return _WHITESPACE.sub(lambda found: f"&#{ord(found.group())};", str(escape(self.text)))
-
-    def __str__(self) -> str:
-        return self.text

@@ -17,7 +17,6 @@ from issuer.badge_page import achievement_context, eu_rows, skills, type_name
 from issuer.console.achievement_form import (
     MAX_ALIGNMENT_ROWS,
     Problem,
-    Typed,
     read_form,
     values_of_form,
     values_of_input,
@@ -26,6 +25,7 @@ from issuer.console.achievement_words import WORDS
 from issuer.console.profile_pages import LOGO_PATH
 from issuer.console.web import (
     ProviderViewer,
+    Typed,
     Viewer,
     context_of,
     done_url,

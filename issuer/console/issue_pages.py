@@ -17,10 +17,11 @@ from starlette.concurrency import run_in_threadpool
 from http_edge.language import NAMES
 from issuer import achievements
 from issuer.api_keys import Principal
-from issuer.console.achievement_form import Problem, Typed, first_per_field, values_of_form
+from issuer.console.achievement_form import Problem, first_per_field, values_of_form
 from issuer.console.issue_words import WORDS
 from issuer.console.web import (
     ProviderViewer,
+    Typed,
     Viewer,
     context_of,
     done_url,

@@ -10,10 +10,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from issuer import repository, uploaded_images
-from issuer.console.achievement_form import Problem, Typed, values_of_form
+from issuer.console.achievement_form import Problem, values_of_form
 from issuer.console.profile_words import WORDS
 from issuer.console.web import (
     ProviderViewer,
+    Typed,
     Viewer,
     context_of,
     done_url,

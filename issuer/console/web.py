@@ -9,12 +9,14 @@ session; each form carries a token bound to that session.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Request, Response
+from markupsafe import escape
 from starlette.datastructures import FormData
 
 from http_edge.language import format_date, format_moment, negotiate, remember, switch_links
@@ -25,6 +27,7 @@ from issuer.context import IssuerContext
 from issuer.errors import IssuerError
 from issuer.models import Provider, Staff
 
+_WHITESPACE = re.compile(r"[ \t\n\r]")
 SESSION_COOKIE = "odz_console"
 DEVICE_COOKIE = "odz_device"
 FORM_COOKIE = "odz_form"
@@ -235,3 +238,28 @@ def may_look(who: Viewer, action: str) -> None:
     """Pages of the provider's management (keys, team): its staff who may do ``action``, and the operator."""
     if not who.operator:
         who.require(action)
+
+
+class Typed:
+    """Text exactly as the person typed it, for a form field's value: escaped, with its spaces and line breaks as
+    character references.
+
+    Pages tie one-letter words to the next with a no-break space (Jinja's ``finalize``, run on every value and
+    again on a macro's whole output); that is typesetting for reading and must not change what the form sends
+    back, nor join the lines of a list. The browser reads ``&#32;`` as the space it was, and ``finalize`` finds
+    no space to replace.
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: object) -> None:
+        self.text = "" if text is None else str(text)
+
+    def __html__(self) -> str:
+        return _WHITESPACE.sub(lambda found: f"&#{ord(found.group())};", str(escape(self.text)))
+
+    def __str__(self) -> str:
+        return self.text
+
+
+templates.env.filters["typed"] = Typed
