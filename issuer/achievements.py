@@ -301,18 +301,25 @@ def set_image(
     return record
 
 
-def create_achievement(ctx: IssuerContext, provider: Provider, payload: AchievementIn, actor: str) -> Achievement:
-    achievement_id = str(uuid.uuid4())
-    document = build_achievement(payload, provider, ctx.urls.achievement(achievement_id))
-    assert provider.id is not None
-    record = Achievement(
+def _record(
+    achievement_id: str, provider_id: int, document: dict[str, Any], payload: AchievementIn, **version: Any
+) -> Achievement:
+    return Achievement(
         id=achievement_id,
-        provider_id=provider.id,
+        provider_id=provider_id,
         document=document,
         eu_micro_credential=payload.microCredential is not None,
         validity_months=payload.validityMonths,
         translations=_translations(payload),
+        **version,
     )
+
+
+def create_achievement(ctx: IssuerContext, provider: Provider, payload: AchievementIn, actor: str) -> Achievement:
+    achievement_id = str(uuid.uuid4())
+    document = build_achievement(payload, provider, ctx.urls.achievement(achievement_id))
+    assert provider.id is not None
+    record = _record(achievement_id, provider.id, document, payload)
     with ctx.db.write() as session:
         session.add(record)
         audit.record(
@@ -431,16 +438,7 @@ def revise_achievement(
         image = session.get(AchievementImage, old.id)
         if image is not None:
             document = _with_own_image(document)
-        record = Achievement(
-            id=new_id,
-            provider_id=provider.id,
-            document=document,
-            eu_micro_credential=payload.microCredential is not None,
-            validity_months=payload.validityMonths,
-            translations=_translations(payload),
-            version=old.version + 1,
-            previous_id=old.id,
-        )
+        record = _record(new_id, provider.id, document, payload, version=old.version + 1, previous_id=old.id)
         session.add(record)
         session.flush()  # the new row exists before its image refers to it
         if image is not None:

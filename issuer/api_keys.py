@@ -28,11 +28,13 @@ _PREFIX_SHAPE = re.compile(r"odz_[A-Za-z0-9_-]{8}")
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: one provider, with the scopes of the key used."""
+    """Who is calling: one provider, with the scopes of the key used (or of the console's staff member)."""
 
     provider: Provider
     scopes: frozenset[str]
     key_prefix: str
+    staff_actor: str | None = None
+    """``staff:<id>`` when a staff member acts through the console: the audit log names them, not a key."""
 
     @property
     def provider_id(self) -> int:
@@ -41,7 +43,7 @@ class Principal:
 
     @property
     def actor(self) -> str:
-        return f"api-key:{self.key_prefix}"
+        return self.staff_actor or f"api-key:{self.key_prefix}"
 
     def require(self, scope: str) -> None:
         if scope not in self.scopes:

@@ -210,9 +210,7 @@ def confirm(ctx: IssuerContext, submitter: Submitter, cohort_id: str, policy: st
             "Unknown duplicate policy.", fields=[{"field": "policy", "message": f"choose {', '.join(POLICIES)}"}]
         )
     with ctx.db.write(serialize_on=submitter.provider_id) as session:
-        cohort = session.get(Cohort, cohort_id)
-        if cohort is None or cohort.provider_id != submitter.provider_id:
-            raise NotFound("There is no such cohort for this provider.")
+        cohort = _own(session, submitter, cohort_id)
         if cohort.state not in ("preview", "cancelled"):
             return cohort
         invalid = session.scalar(
@@ -235,12 +233,17 @@ def confirm(ctx: IssuerContext, submitter: Submitter, cohort_id: str, policy: st
     return cohort
 
 
+def _own(session: Session, submitter: Submitter, cohort_id: str) -> Cohort:
+    cohort = session.get(Cohort, cohort_id)
+    if cohort is None or cohort.provider_id != submitter.provider_id:
+        raise NotFound("There is no such cohort for this provider.")
+    return cohort
+
+
 def cancel(ctx: IssuerContext, submitter: Submitter, cohort_id: str) -> Cohort:
     """Drop a cohort still in preview (the same file may then be uploaded again and confirmed)."""
     with ctx.db.write() as session:
-        cohort = session.get(Cohort, cohort_id)
-        if cohort is None or cohort.provider_id != submitter.provider_id:
-            raise NotFound("There is no such cohort for this provider.")
+        cohort = _own(session, submitter, cohort_id)
         if cohort.state == "preview":
             cohort.state = "cancelled"
             session.add(cohort)

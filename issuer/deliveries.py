@@ -131,8 +131,8 @@ def erase(session: Session, credential_ids: Sequence[str]) -> None:
     session.execute(
         update(table)
         .where(table.c.credential_id.in_(list(credential_ids)))
-        .values(address=None, state="failed", last_error="revoked")
         .where(table.c.state.in_(("queued", "sending")))
+        .values(state="failed", last_error="revoked")
     )
     session.execute(update(table).where(table.c.credential_id.in_(list(credential_ids))).values(address=None))
 

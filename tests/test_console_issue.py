@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from issuer.console.issue_pages import StaffPrincipal
+from issuer.api_keys import Principal
 from issuer.context import IssuerContext
 from issuer.models import AuditEntry, Credential, Delivery, Provider
 from tests.conftest import ProviderFixture, add_provider, add_staff, console_client, csrf_of, payload_of, verify
@@ -141,7 +141,7 @@ def test_wrong_fields_are_named_and_nothing_is_issued(
 
 
 def test_the_staff_principal_names_the_staff_member() -> None:
-    principal = StaffPrincipal(Provider(id=1, slug="wsei", name="WSEI"), frozenset({"issue"}), "console", "staff:7")
+    principal = Principal(Provider(id=1, slug="wsei", name="WSEI"), frozenset({"issue"}), "console", "staff:7")
     assert principal.actor == "staff:7" and principal.provider_id == 1
     principal.require("issue")
 
