@@ -635,7 +635,7 @@ def already_held(ctx: IssuerContext, cohort: Cohort) -> int:
 RESULT_COLUMNS = {
     "pl": ("Wiersz", "Imię i nazwisko", "Wynik", "Link do odznaki", "Link do weryfikacji", "Błąd"),
     "en": ("Row", "Name", "Outcome", "Badge link", "Verification link", "Error"),
-    "uk": ("Рядок", "Ім'я та прізвище", "Результат", "Посилання на значок", "Посилання для перевірки", "Помилка"),
+    "uk": ("Рядок", "Ім'я та прізвище", "Результат", "Посилання на бейдж", "Посилання для перевірки", "Помилка"),
 }
 OUTCOME_WORDS = {
     "pl": {

@@ -124,7 +124,7 @@ def png_of(size: tuple[int, int], colour: str = "teal") -> bytes:
     [
         ("pl", ("Odznaki", "Nowa odznaka", "Mikropoświadczenie UE", "Historia wersji", "Podgląd", "Anna Przykładowa")),
         ("en", ("Badges", "New badge", "EU micro-credential", "Version history", "Preview", "Anna Przykładowa")),
-        ("uk", ("Значки", "Новий значок", "Мікрокваліфікація ЄС", "Історія версій", "Попередній перегляд", "Anna")),
+        ("uk", ("Бейджі", "Новий бейдж", "Мікрокваліфікація ЄС", "Історія версій", "Попередній перегляд", "Anna")),
     ],
 )
 def test_every_badge_page_speaks_each_language(

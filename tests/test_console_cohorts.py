@@ -44,7 +44,7 @@ def upload(client: TestClient, ctx: IssuerContext, achievement_id: str, data: by
 
 @pytest.mark.parametrize(
     ("lang", "heading"),
-    [("pl", "Wydaj odznaki grupie"), ("en", "Issue badges to a group"), ("uk", "Видати значки групі")],
+    [("pl", "Wydaj odznaki grupie"), ("en", "Issue badges to a group"), ("uk", "Видати бейджі групі")],
 )
 def test_the_upload_page_speaks_each_language(
     owner_console: TestClient, achievement: dict[str, Any], lang: str, heading: str

@@ -53,7 +53,7 @@ def issued_id(response: Any) -> str:
     [
         ("pl", ("Wydaj jedną odznakę", "Imię i nazwisko", "Język wiadomości")),
         ("en", ("Issue one badge", "Full name", "Language of the e-mail")),
-        ("uk", ("Видати один значок", "Ім'я та прізвище", "Мова листа")),
+        ("uk", ("Видати один бейдж", "Ім'я та прізвище", "Мова листа")),
     ],
 )
 def test_the_issue_page_speaks_each_language(

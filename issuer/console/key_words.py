@@ -82,7 +82,7 @@ WORDS = {
         "keys_revoked_on": "анульовано {date}",
         "keys_scope_issue": "видача посвідчень",
         "keys_scope_revoke": "анулювання посвідчень",
-        "keys_scope_manage": "керування значками та логотипом",
+        "keys_scope_manage": "керування бейджами та логотипом",
         "keys_none": "Ключів API ще немає.",
         "keys_create_heading": "Новий ключ",
         "keys_scopes_legend": "Дозволи ключа",

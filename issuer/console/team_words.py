@@ -112,7 +112,7 @@ WORDS = {
         "team_state_invited": "запрошення дійсне до {date}",
         "team_state_invitation_expired": "строк дії запрошення минув",
         "team_role_owner_hint": "усе, зокрема команда та ключі API",
-        "team_role_issuer_hint": "видає й анулює посвідчення, створює значки",
+        "team_role_issuer_hint": "видає й анулює посвідчення, створює бейджі",
         "team_role_viewer_hint": "лише переглядає",
         "team_new_role": "Нова роль: {name}",
         "team_change_role": "Змінити роль",

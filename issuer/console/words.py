@@ -105,7 +105,7 @@ add(
             "programme": "Kompetencje jutra – Lublin inspiruje przyszłość",
             "skip_to_content": "Перейти до змісту",
             "nav_dashboard": "Огляд",
-            "nav_achievements": "Значки",
+            "nav_achievements": "Бейджі",
             "nav_issue": "Видати один",
             "nav_cohorts": "Видати групі",
             "nav_credentials": "Видані",
