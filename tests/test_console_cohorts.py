@@ -82,9 +82,9 @@ def test_preview_names_every_bad_row_and_issues_nothing_until_confirmed(
     assert response.status_code == 303
     preview = owner_console.get(response.headers["location"])
     page = text(preview)
-    assert "2 poprawnych, 2 z błędami" in page
+    assert "poprawne: 2 · z błędami: 2" in page
     assert "Wiersz 4" in page and "Wiersz 5" in page and "E-mail" in page
-    assert "Wydaj 2 odznak" in page
+    assert "Wydaj odznaki (2)" in page
     assert credentials_count(ctx) == 0
 
     cohort_path = response.headers["location"]

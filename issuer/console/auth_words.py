@@ -8,7 +8,7 @@ WORDS = {
         "auth_password": "Hasło",
         "auth_submit": "Zaloguj się",
         "auth_failed": "Nieprawidłowy adres e-mail lub hasło.",
-        "auth_locked": "Zbyt wiele nieudanych prób. Spróbuj ponownie za {minutes} min albo z przeglądarki, w której już się logowałeś.",
+        "auth_locked": "Zbyt wiele nieudanych prób. Spróbuj ponownie za {minutes} min albo z przeglądarki, w której już się wcześniej logowano na to konto.",
         "auth_no_account": "Nie masz konta? Poproś właściciela konta organizatora o zaproszenie.",
         "auth_code_heading": "Kod z aplikacji",
         "auth_code_lead": "Wpisz 6-cyfrowy kod z aplikacji uwierzytelniającej (np. Google Authenticator, Microsoft Authenticator).",

@@ -162,11 +162,11 @@ def test_a_coordinator_issues_a_group_from_a_spreadsheet(console: Console, page_
     page.get_by_label("Plik z listą uczestników").set_input_files(str(path))
     page.get_by_role("button", name="Sprawdź plik").click()
 
-    page.wait_for_selector("text=493 poprawnych, 7 z błędami")
+    page.wait_for_selector("text=poprawne: 493 · z błędami: 7")
     check(page, "cohort-preview")
     assert page.locator("table.data tbody tr").count() == BAD
     assert console.sink.count() == 0
-    page.get_by_role("button", name="Wydaj 493 odznak").click()
+    page.get_by_role("button", name="Wydaj odznaki (493)").click()
 
     # The progress page updates itself and shows the result when the job is done.
     page.wait_for_selector("#finished:not([hidden])", timeout=240_000)
