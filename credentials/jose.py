@@ -183,20 +183,42 @@ def serialize_json(value: Mapping[str, Any]) -> bytes:
     return strict_json.dumps(value)
 
 
-def encode_compact(claims: Mapping[str, Any], signer: Signer, profile: Profile = "ob3") -> str:
-    """Sign ``claims`` and return a compact JWS.
+def parse_payload(payload: bytes) -> dict[str, Any]:
+    """Parse a JWS payload (its bytes, already base64url-decoded) as :func:`parse_compact` does: strict UTF-8
+    JSON, one object. Raises :class:`MalformedToken`."""
+    return _json_object(payload, "payload")
+
+
+class CompactSigner:
+    """Signs payloads as compact JWS with one key and profile; the header, the same for every token, is written
+    and checked against the header rules once.
 
     ``profile`` ``"ob3"``: header exactly ``alg``, ``kid``, ``typ: JWT``; the payload as UTF-8 JSON.
     ``"vc-jose-cose"``: header ``alg``, ``kid``, ``typ: vc+jwt``, ``cty: vc``; the payload as pure-ASCII JSON
     whose base64url has no ``-`` or ``_`` (:func:`credentials.strict_json.dumps_base64_plain`), so that even a
     reader using plain base64 decodes it.
     """
-    header: dict[str, Any] = {"alg": signer.alg, "kid": signer.kid, "typ": "JWT"}
-    if profile == "vc-jose-cose":
-        header.update(typ="vc+jwt", cty="vc")
-        payload = strict_json.dumps_base64_plain(claims)
-    else:
-        payload = serialize_json(claims)
-    signing_input = b64url_encode(serialize_json(header)) + "." + b64url_encode(payload)
-    signature = signer.sign(signing_input.encode("ascii"))
-    return signing_input + "." + b64url_encode(signature)
+
+    def __init__(self, signer: Signer, profile: Profile = "ob3") -> None:
+        header: dict[str, Any] = {"alg": signer.alg, "kid": signer.kid, "typ": "JWT"}
+        if profile == "vc-jose-cose":
+            header.update(typ="vc+jwt", cty="vc")
+        if check_header(header) != profile:  # pragma: no cover - the header above is the profile's own
+            raise AssertionError(f"the {profile} header reads as another profile")
+        self.profile = profile
+        self._signer = signer
+        self._header_segment = b64url_encode(serialize_json(header))
+        self._dumps = strict_json.dumps_base64_plain if profile == "vc-jose-cose" else serialize_json
+
+    def sign(self, claims: Mapping[str, Any]) -> tuple[str, bytes]:
+        """The compact JWS of ``claims`` and its payload bytes. Raises ``ValueError`` for NaN or infinity."""
+        payload = self._dumps(claims)
+        signing_input = self._header_segment + "." + b64url_encode(payload)
+        signature = self._signer.sign(signing_input.encode("ascii"))
+        return signing_input + "." + b64url_encode(signature), payload
+
+
+def encode_compact(claims: Mapping[str, Any], signer: Signer, profile: Profile = "ob3") -> str:
+    """Sign ``claims`` and return a compact JWS (the header and payload as :class:`CompactSigner` writes them)."""
+    token, _ = CompactSigner(signer, profile).sign(claims)
+    return token

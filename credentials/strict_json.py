@@ -14,6 +14,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 
 class JSONRejected(ValueError):
     """The text is not strict JSON; ``path`` names the member (``evidence[0].score``) or ``(root)``."""
@@ -147,7 +149,23 @@ def dumps_base64_plain(value: Any) -> bytes:
     return text.encode("ascii")
 
 
+_AS_STANDARD = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+"""Dates and dataclasses are refused, as the standard library refuses them, not written in orjson's own way."""
+
+
 def dumps(value: Any) -> bytes:
     """Compact UTF-8 JSON, as signed into a JWS. Raises ``ValueError`` for NaN or infinity rather than writing
-    ``NaN`` or ``Infinity``, which no JSON reader accepts."""
+    ``NaN`` or ``Infinity``, which no JSON reader accepts.
+
+    orjson writes it: the standard library's compact form, about twenty times faster (only a number with an
+    exponent is spelled otherwise, 1e-7 for 1e-07, and reads back the same). It refuses a member name that is
+    not a string, so no name can come out twice. It writes NaN and infinity as ``null``, though, and refuses
+    some values the standard library takes: whenever its text holds a ``null`` anywhere (even inside a string),
+    or it refuses, the standard library writes the value instead and decides."""
+    try:
+        text = orjson.dumps(value, option=_AS_STANDARD)
+    except orjson.JSONEncodeError:
+        text = b"null"
+    if b"null" not in text:
+        return text
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import text
 from sqlmodel import Session
 
 from credentials.hashing import hmac_sha256, sha256_hex
 from issuer import audit_checkpoint, repository
+from issuer.db import insert_rows
 from issuer.errors import ConfigurationError
 from issuer.models import AuditEntry, table_of, utcnow
 
@@ -107,7 +108,7 @@ class AuditTrail:
 
     def flush(self) -> None:
         if self._pending:
-            self._session.execute(insert(table_of(AuditEntry)), self._pending)
+            insert_rows(self._session, table_of(AuditEntry), self._pending)
             self._pending = []
             self._written = True
 

@@ -24,6 +24,7 @@ from issuer.cli_support import context as _context
 from issuer.cli_support import fail as _fail
 from issuer.context import RECIPIENT_KEY_PURPOSE, IssuerContext
 from issuer.errors import AlreadyExists, IssuerError
+from issuer.jobs import settle_heap
 from issuer.key_lifecycle import compromise, list_keys, reencrypt_keys, rotate
 from issuer.migrate import upgrade
 from issuer.providers import create_provider, get_provider
@@ -428,6 +429,9 @@ def serve(
     except IssuerError as exc:
         typer.secho(f"error: {exc.message}", err=True, fg="red")
         raise typer.Exit(2) from exc
+    import issuer.app  # noqa: F401 - loaded before the heap is settled, so that it is settled too
+
+    settle_heap()
     uvicorn.run(
         "issuer.app:create_app",
         factory=True,
@@ -456,6 +460,7 @@ def worker(
         return
     consumer = ctx.jobs.consumer(threads or ctx.settings.worker_threads, embedded=False)
     ctx.jobs.sweep()
+    settle_heap()
     consumer.run()
 
 
@@ -474,6 +479,7 @@ def credentials_import(
     from issuer import cohorts
 
     ctx = _context()
+    settle_heap()
     try:
         provider = get_provider(ctx, slug)
         submitter = cohorts.Submitter(provider, "cli")

@@ -10,15 +10,14 @@ goes on from the first pending row and issues nothing twice.
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
 from credentials.hashing import sha256_hex
@@ -26,9 +25,9 @@ from http_edge.language import LOCAL_TIME_ZONE
 from issuer import audit, deliveries, repository
 from issuer.cohort_file import FileRejected, Problem, Row, export_csv, read_sheet
 from issuer.context import IssuerContext
-from issuer.db import changed_rows
+from issuer.db import changed_rows, insert_rows, update_rows
 from issuer.errors import InvalidInput, NotFound
-from issuer.issuance import CredentialRequest, draft_of, recipient_key, sign_and_store
+from issuer.issuance import CredentialRequest, Signing, draft_of, recipient_key
 from issuer.models import Achievement, Cohort, CohortRow, Credential, Provider, table_of
 from issuer.providers import profile_document
 
@@ -40,7 +39,6 @@ BATCH = 1000
 LEASE = timedelta(minutes=2)
 """A worker holds a cohort this long past its last batch; after that another worker may take it over."""
 OUTCOMES = ("issued", "skipped", "failed")
-_ROW_INDEX = re.compile(r"^rows\[(\d+)\]")
 
 
 @dataclass(frozen=True)
@@ -154,7 +152,7 @@ def upload(
         session.add(cohort)
         session.flush()
         if rows:
-            session.execute(insert(table_of(CohortRow)), rows)
+            insert_rows(session, table_of(CohortRow), rows)
         audit.record(
             session,
             actor=submitter.actor,
@@ -288,6 +286,24 @@ def _claim(ctx: IssuerContext, cohort_id: str) -> datetime | None:
     return lease if claimed else None
 
 
+class _Pending(NamedTuple):
+    """A row waiting to be issued (read as plain values: ORM objects for a batch cost more than their rows)."""
+
+    line: int
+    data: dict[str, Any] | None
+
+
+def _pending(session: Session, cohort_id: str) -> list[_Pending]:
+    table = table_of(CohortRow)
+    query = (
+        select(table.c.line, table.c.data)
+        .where(table.c.cohort_id == cohort_id, table.c.state == "pending")
+        .order_by(table.c.line)
+        .limit(BATCH)
+    )
+    return [_Pending(line, data) for line, data in session.execute(query)]
+
+
 class _LeaseLost(Exception):
     """Another worker took the cohort over (this one's lease ran out): this one stops, changing nothing."""
 
@@ -295,7 +311,7 @@ class _LeaseLost(Exception):
 class _Refused(Exception):
     """One row would make a credential the schema or the size limit refuses."""
 
-    def __init__(self, row: CohortRow, failure: InvalidInput) -> None:
+    def __init__(self, row: _Pending, failure: InvalidInput) -> None:
         super().__init__(failure.message)
         self.row = row
         self.failure = failure
@@ -334,14 +350,7 @@ def run(ctx: IssuerContext, cohort_id: str, progress: Callable[[int], object] | 
     try:
         while True:
             with ctx.db.read() as session:
-                rows = list(
-                    session.scalars(
-                        select(CohortRow)
-                        .where(col(CohortRow.cohort_id) == cohort_id, col(CohortRow.state) == "pending")
-                        .order_by(col(CohortRow.line))
-                        .limit(BATCH)
-                    )
-                )
+                rows = _pending(session, cohort_id)
             if not rows:
                 _finish(ctx, cohort, provider.id, lease)
                 return
@@ -389,7 +398,7 @@ def _issue_batch(
     provider: Provider,
     achievement: Achievement,
     issuer: dict[str, Any],
-    rows: Sequence[CohortRow],
+    rows: Sequence[_Pending],
     lease: datetime,
 ) -> datetime:
     """Issue one batch in one transaction; returns the renewed lease."""
@@ -427,33 +436,32 @@ def _issue_batch(
                     "errors": [{"field": "email", "column": None, "code": "already_issued", "params": {}}],
                     "credential_id": existing,
                 }
-        drafts = [
-            draft_of(
-                ctx,
-                issuer,
-                achievement,
-                requests[index],
-                now,
-                key=keys[index],
-                external_id=_external_id(rows[index]),
-                cohort_id=cohort.id,
-            )
-            for index in chosen
-        ]
-        try:
-            records = sign_and_store(ctx, session, provider, drafts, now, cohort.created_by) if drafts else []
-        except InvalidInput as failure:
-            raise _Refused(rows[chosen[_draft_index(failure, len(drafts))]], failure) from failure
-        deliveries.queue(
-            ctx,
-            session,
-            [
-                deliveries.Addressed(record.id, provider.id, requests[index].recipient.email, requests[index].language)
-                for record, index in zip(records, chosen, strict=True)
-            ],
-        )
-        for record, index in zip(records, chosen, strict=True):
-            outcome[rows[index].line] = {"state": "issued", "credential_id": record.id}
+        # Each credential is built just before it is signed and dropped after: a batch never sits in memory as
+        # documents.
+        addressed = []
+        if chosen:
+            with Signing(ctx, session, provider, len(chosen), now, cohort.created_by) as signing:
+                for index in chosen:
+                    request = requests[index]
+                    draft = draft_of(
+                        ctx,
+                        issuer,
+                        achievement,
+                        request,
+                        now,
+                        key=keys[index],
+                        external_id=_external_id(rows[index]),
+                        cohort_id=cohort.id,
+                    )
+                    try:
+                        record = signing.sign(draft)
+                    except InvalidInput as failure:
+                        raise _Refused(rows[index], failure) from failure
+                    outcome[rows[index].line] = {"state": "issued", "credential_id": record.id}
+                    addressed.append(
+                        deliveries.Addressed(record.id, provider.id, request.recipient.email, request.language)
+                    )
+        deliveries.queue(ctx, session, addressed)
         _record_outcomes(session, cohort.id, rows, outcome)
         table = table_of(Cohort)
         tally = {state: sum(1 for value in outcome.values() if value["state"] == state) for state in OUTCOMES}
@@ -469,17 +477,9 @@ def _issue_batch(
     return lease
 
 
-def _external_id(row: CohortRow) -> str | None:
+def _external_id(row: _Pending) -> str | None:
     value = (row.data or {}).get("external_id")
     return str(value) if value else None
-
-
-def _draft_index(failure: InvalidInput, drafts: int) -> int:
-    """Which draft ``sign_and_store`` refused: it names ``rows[i]`` in a batch, nothing for a batch of one."""
-    field = str(failure.fields[0].get("field", "")) if failure.fields else ""
-    match = _ROW_INDEX.match(field)
-    index = int(match.group(1)) if match else 0
-    return index if index < drafts else 0
 
 
 def _held_external(session: Session, provider_id: int, achievement_id: str, external: list[str]) -> dict[str, str]:
@@ -495,31 +495,22 @@ def _held_external(session: Session, provider_id: int, achievement_id: str, exte
 
 
 def _record_outcomes(
-    session: Session, cohort_id: str, rows: Sequence[CohortRow], outcome: dict[int, dict[str, Any]]
+    session: Session, cohort_id: str, rows: Sequence[_Pending], outcome: dict[int, dict[str, Any]]
 ) -> None:
-    """Every row's outcome in one executemany (an UPDATE per row would cost more than its signature)."""
-    table = table_of(CohortRow)
-    statement = (
-        update(table)
-        .where(table.c.cohort_id == bindparam("row_cohort"), table.c.line == bindparam("row_line"))
-        .values(
-            state=bindparam("row_state"),
-            credential_id=bindparam("row_credential"),
-            errors=bindparam("row_errors"),
-            data=bindparam("row_data"),
-        )
-    )
-    session.connection().execute(
-        statement,
+    """Every row's outcome in one bulk update (an UPDATE per row would cost more than its signature)."""
+    update_rows(
+        session,
+        table_of(CohortRow),
+        ("cohort_id", "line"),
         [
             {
-                "row_cohort": cohort_id,
-                "row_line": row.line,
-                "row_state": outcome[row.line]["state"],
-                "row_credential": outcome[row.line].get("credential_id"),
-                "row_errors": outcome[row.line].get("errors"),
+                "cohort_id": cohort_id,
+                "line": row.line,
+                "state": outcome[row.line]["state"],
+                "credential_id": outcome[row.line].get("credential_id"),
+                "errors": outcome[row.line].get("errors"),
                 # The e-mail goes: the delivery holds it, sealed, for as long as it is needed.
-                "row_data": {key: value for key, value in (row.data or {}).items() if key != "email"},
+                "data": {key: value for key, value in (row.data or {}).items() if key != "email"},
             }
             for row in rows
         ],
@@ -538,7 +529,7 @@ def _fail_row(ctx: IssuerContext, cohort_id: str, refused: _Refused, lease: date
             update(table)
             .where(table.c.cohort_id == cohort_id, table.c.line == row.line, table.c.state == "pending")
             .values(
-                **_not_issuable(_ROW_INDEX.sub("", field).lstrip(".") or None, message),
+                **_not_issuable(field or None, message),
                 data={key: value for key, value in (row.data or {}).items() if key != "email"},
             )
         )

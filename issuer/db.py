@@ -10,14 +10,31 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from sqlalchemy import CursorResult, Engine, Result, event, exc, text
+from sqlalchemy import (
+    JSON,
+    Column,
+    CursorResult,
+    Dialect,
+    Engine,
+    MetaData,
+    Result,
+    Table,
+    bindparam,
+    event,
+    exc,
+    text,
+    update,
+)
 from sqlalchemy.engine import make_url
+from sqlalchemy.types import TypeEngine
 from sqlmodel import Session, create_engine
+
+from credentials import strict_json
 
 if TYPE_CHECKING:
     from issuer.audit import AuditSeal
@@ -124,3 +141,172 @@ def changed_rows(result: Result[Any]) -> int:
     """How many rows an UPDATE or DELETE changed (the conditional claims of leases and codes count on it)."""
     assert isinstance(result, CursorResult)
     return result.rowcount
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many rows (dicts with the same keys) in the session's transaction (see :class:`RowWriter`)."""
+    if rows:
+        with RowWriter(session, table, list(rows[0])) as writer:
+            for row in rows:
+                writer.write(row)
+
+
+def _bind(kind: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    """How a value of this column type is handed to the driver (``None``: as it is)."""
+    if isinstance(kind, JSON) and dialect.name == "postgresql":
+        # As JSON text, which COPY reads into the column, rather than through psycopg's own JSON dumper.
+        return _json_text
+    return kind.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else strict_json.dumps(value).decode("utf-8")
+
+
+def update_rows(session: Session, table: Table, key: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
+    """Give many rows, each found by its ``key`` columns, the values of their other columns (dicts with the
+    same keys), in the session's transaction: one executemany on SQLite; on PostgreSQL the new values go through
+    ``COPY`` into a temporary table and one ``UPDATE … FROM`` applies them (psycopg's executemany would send
+    every row as a statement of its own)."""
+    if not rows:
+        return
+    names = list(rows[0])
+    changed = [name for name in names if name not in key]
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        statement = (
+            update(table)
+            .where(*(table.c[name] == bindparam(f"key_{name}") for name in key))
+            .values({name: bindparam(f"new_{name}") for name in changed})
+        )
+        connection.execute(
+            statement,
+            [{(f"key_{name}" if name in key else f"new_{name}"): row[name] for name in names} for row in rows],
+        )
+        return
+    staged = Table(
+        f"staged_{table.name}",
+        MetaData(),
+        *(Column(name, table.c[name].type) for name in names),
+        prefixes=["TEMPORARY"],
+    )
+    staged.create(connection)
+    insert_rows(session, staged, rows)
+    connection.execute(
+        update(table)
+        .where(*(table.c[name] == staged.c[name] for name in key))
+        .values({name: staged.c[name] for name in changed})
+    )
+    staged.drop(connection)
+
+
+class RowWriter:
+    """Rows for one table (dicts with the keys ``names``), written as they are made, in the session's transaction.
+
+    Each row's values go through their columns' own conversions (as SQLAlchemy would bind them), then: on
+    PostgreSQL they stream through ``COPY``, so the server stores each row while the caller makes the next (say,
+    signs the next credential), where psycopg's executemany would send every row as a statement of its own; on
+    SQLite they are gathered and inserted by the driver's own executemany, which loops in C, when the block ends.
+    No other statement may use the session inside the block; if the block raises, nothing is written."""
+
+    def __init__(self, session: Session, table: Table, names: Sequence[str]) -> None:
+        self._connection = session.connection()
+        dialect = self._connection.dialect
+        self._table = table
+        self._names = list(names)
+        # Columns left out get their Python-side defaults, as an INSERT through SQLAlchemy would give them.
+        defaults = [
+            column
+            for column in table.columns
+            if column.name not in self._names and column.default is not None and not column.default.is_sequence
+        ]
+        self._filled = [
+            column.default.arg if column.default.is_scalar else column.default.arg(None)  # type: ignore[union-attr]
+            for column in defaults
+        ]
+        columns = self._names + [column.name for column in defaults]
+        self._processors = [_bind(table.c[name].type, dialect) for name in columns]
+        preparer = dialect.identifier_preparer
+        listed = f"{preparer.format_table(table)} ({', '.join(preparer.quote(name) for name in columns)})"
+        if dialect.name == "postgresql":
+            self._statement = f"COPY {listed} FROM STDIN"
+        else:
+            assert dialect.paramstyle == "qmark"
+            # Names quoted by the dialect, from the table's own columns; the values go as parameters.
+            self._statement = f"INSERT INTO {listed} VALUES ({', '.join('?' * len(columns))})"  # noqa: S608
+        self._gathered: list[tuple[Any, ...]] = []
+        self._copying: Any = None
+        self._copy: Any = None
+
+    def __enter__(self) -> RowWriter:
+        if self._connection.dialect.name == "postgresql":
+            self._start_copy()
+        return self
+
+    def write(self, row: Mapping[str, Any]) -> None:
+        values = [row[name] for name in self._names]
+        values += self._filled
+        bound = tuple(
+            value if process is None else process(value)
+            for value, process in zip(values, self._processors, strict=True)
+        )
+        if self._copy is None:
+            self._gathered.append(bound)
+            return
+        try:
+            self._copy.write_row(bound)
+        except Exception as error:
+            self._reraise(error)
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _trace: object) -> None:
+        if self._copying is None:
+            if kind is None and self._gathered:
+                self._connection.exec_driver_sql(self._statement, self._gathered)
+            return
+        self._copy = None
+        try:
+            # The server is told only that the writer stopped, never why: the reason may name a learner's value.
+            self._copying.__exit__(*((None, None, None) if kind is None else (RuntimeError, _STOPPED, None)))
+        except Exception as failure:
+            if kind is None:
+                self._reraise(failure)
+        finally:
+            self._cursor.close()
+
+    def _start_copy(self) -> None:
+        import psycopg
+
+        driver = self._connection.connection.driver_connection
+        assert isinstance(driver, psycopg.Connection)
+        self._cursor = driver.cursor()
+        try:
+            self._copying = self._cursor.copy(self._statement)
+            self._copy = self._copying.__enter__()
+        except psycopg.Error as error:
+            self._cursor.close()
+            self._copying = None
+            self._reraise(error)
+
+    def _reraise(self, error: Exception) -> NoReturn:
+        import psycopg
+
+        if not isinstance(error, psycopg.Error):
+            raise error
+        # The server's detail and context quote the row it stopped at (a learner's name, say), and so does the
+        # message of a data error (class 22: "invalid input syntax …: <value>"): only what names the problem,
+        # never a value, goes into the exception and so into a log.
+        primary = error.diag.message_primary or ""
+        told = f"{type(error).__name__} ({error.sqlstate}) writing rows into {self._table.name}"
+        if primary and not (error.sqlstate or "").startswith("22"):
+            told += f": {primary}"
+        raise exc.DBAPIError.instance(
+            self._statement,
+            None,
+            type(error)(told),
+            psycopg.Error,
+            hide_parameters=True,
+            dialect=self._connection.dialect,
+        ) from None
+
+
+_STOPPED = RuntimeError("the rows' writer stopped")

@@ -23,11 +23,11 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlmodel import Session
 
 from issuer import audit
-from issuer.db import changed_rows
+from issuer.db import changed_rows, insert_rows
 from issuer.errors import InvalidInput, NotFound
 from issuer.models import Credential, Delivery, Provider, table_of
 
@@ -82,7 +82,7 @@ def queue(ctx: IssuerContext, session: Session, items: Sequence[Addressed]) -> N
         }
         for item in items
     ]
-    session.execute(insert(table_of(Delivery)), rows)
+    insert_rows(session, table_of(Delivery), rows)
     ids = [item.credential_id for item in items]
     session.info.setdefault("after_commit", []).append(lambda: ctx.jobs.deliver_many(ids))
 

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
+import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from sqlalchemy import insert
 from sqlmodel import Session
 
 from credentials.errors import CredentialError, SchemaInvalid
 from credentials.hashing import hash_email, hmac_sha256, sha256, sha256_hex
-from credentials.jose import MAX_TOKEN_BYTES, Profile, encode_compact, parse_compact
+from credentials.jose import MAX_TOKEN_BYTES, CompactSigner, Profile, parse_payload
 from credentials.ob3 import (
     CONTEXTS,
     CREDENTIAL_TYPES,
@@ -42,6 +42,7 @@ from http_edge.language import LOCAL_TIME_ZONE
 from issuer import audit, deliveries, repository, status_lists
 from issuer.api_keys import Principal
 from issuer.context import IssuerContext
+from issuer.db import RowWriter
 from issuer.errors import (
     AlreadyIssued,
     IdempotencyConflict,
@@ -439,17 +440,139 @@ def _unrepresentable(document: dict[str, Any], prefix: str) -> InvalidInput:
     )
 
 
-def _read_back(token: str, prefix: str) -> None:
-    """Parse the signed token exactly as a verifier will (strict JSON, header rules, claims): nothing is stored
-    or handed out that our own verifier would call malformed."""
+def _read_back(document: dict[str, Any], payload: bytes, profile: Profile, prefix: str) -> None:
+    """Read the signed payload back as a verifier will (strict JSON, then the claims) before anything is stored or
+    handed out: nothing our own verifier would call malformed leaves the issuer. (The header, the same for every
+    credential a key signs, was checked when the key's signer was made.)
+
+    When a quick parse gives back the very document that was signed, the strict one has nothing to refuse: it
+    refuses a member name written twice, which :func:`credentials.strict_json.dumps` never writes (or the two
+    would differ), and NaN or infinity, which it never writes at all. Otherwise the strict parse decides."""
     try:
-        jws = parse_compact(token)
-        check_claims(jws.unverified_claims, jws.profile)
+        try:
+            same = orjson.loads(payload) == document
+        except orjson.JSONDecodeError:
+            same = False
+        check_claims(document if same else parse_payload(payload), profile)
     except CredentialError as exc:
         raise InvalidInput(
             "The signed credential would not be readable by a verifier.",
             fields=[{"field": prefix or "credential", "message": exc.message}],
         ) from exc
+
+
+class Signing:
+    """Credentials signed one by one inside the provider's serialized write transaction, each stored as it is
+    signed, with its audit entry when the block ends.
+
+    Status-list indexes for ``count`` credentials are drawn when it starts. Each :meth:`sign` gives a draft its
+    status entry and JWT claims, checks it against the Open Badges schema (or, for any other credential, the
+    VC 2.0 data model), signs it, reads it back and hands the row to the database (on PostgreSQL the server
+    stores it while the next one is signed). A draft can be built just before it is signed and dropped after,
+    so a whole cohort never sits in memory as documents. Nothing else may use the session inside the block; if
+    it raises, nothing is stored. ``profile`` ``"ob3"`` signs Open Badges VC-JWTs (``typ: JWT``, with the
+    registered claims beside the credential); ``"vc-jose-cose"`` signs the credential alone as ``typ: vc+jwt``.
+    """
+
+    def __init__(
+        self,
+        ctx: IssuerContext,
+        session: Session,
+        provider: Provider,
+        count: int,
+        now: datetime,
+        actor: str,
+        profile: Profile = "ob3",
+    ) -> None:
+        assert provider.id is not None
+        self._ctx = ctx
+        self._session = session
+        self._provider_id = provider.id
+        self._slug = provider.slug
+        self._now = now
+        self._actor = actor
+        self.kid, signer = ctx.signer_for(session, provider, now)
+        self._jws = CompactSigner(signer, profile)
+        self._slots = iter(status_lists.allocate(ctx, session, provider, count, signer))
+        self._rows = RowWriter(session, table_of(Credential), list(StoredCredential.__dataclass_fields__))
+        self.records: list[StoredCredential] = []
+
+    def __enter__(self) -> Signing:
+        self._rows.__enter__()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: object) -> None:
+        self._rows.__exit__(kind, error, trace)
+        if kind is not None:
+            return
+        for record in self.records:
+            audit.record(
+                self._session,
+                actor=self._actor,
+                action="credential.issued",
+                subject=self._ctx.urls.credential(record.id),
+                provider_id=self._provider_id,
+                details={"achievement": record.achievement_id, "kid": record.kid},
+            )
+
+    def sign(self, draft: Draft, prefix: str = "") -> StoredCredential:
+        """Sign and store one draft; ``prefix`` (``rows[3]``) is put before the fields an :class:`InvalidInput`
+        names."""
+        listed, index = next(self._slots)
+        document = dict(draft.document)
+        entry = status_lists.status_entry(self._ctx, self._slug, listed.number, index)
+        # A credential posted whole (VC-API) may bring status entries of its own: ours is added beside them.
+        given = document.get("credentialStatus")
+        document["credentialStatus"] = (
+            entry if given is None else [*(given if isinstance(given, list) else [given]), entry]
+        )
+        if self._jws.profile == "ob3":
+            document.update(jwt_claims_for(document))
+        try:
+            if is_open_badge(document):
+                validate_credential(document)
+            else:
+                check_data_model(document)
+            token, payload = self._jws.sign(document)  # strict JSON: a NaN or infinity raises ValueError
+        except SchemaInvalid as exc:
+            raise InvalidInput(exc.message, fields=schema_fields(exc.errors, prefix)) from exc
+        except ValueError as exc:
+            raise _unrepresentable(document, prefix) from exc
+        if len(token) > MAX_TOKEN_BYTES:
+            raise _too_long(document, len(token), prefix)
+        _read_back(document, payload, self._jws.profile, prefix)
+        valid_until = document.get("validUntil")
+        record = StoredCredential(
+            id=draft.credential_id,
+            provider_id=self._provider_id,
+            achievement_id=draft.achievement_id,
+            kid=self.kid,
+            jwt=token,
+            recipient_key=draft.recipient_key,
+            issued_at=self._now,
+            valid_until=parse_datetime(valid_until) if valid_until else None,
+            status_list_id=listed.id,
+            status_index=index,
+            learner_name=draft.learner_name,
+            email_key=draft.email_key,
+            external_id=draft.external_id,
+            cohort_id=draft.cohort_id,
+        )
+        self._rows.write(vars(record))
+        self.records.append(record)
+        return record
+
+
+def _too_long(document: dict[str, Any], length: int, prefix: str) -> InvalidInput:
+    subject = document.get("credentialSubject", {})
+    present = [name for name in ("narrative", "result") if name in subject] + ["evidence"] * ("evidence" in document)
+    return InvalidInput(
+        f"The signed credential would be {length} bytes; verifiers accept at most {MAX_TOKEN_BYTES}.",
+        fields=[
+            {"field": f"{prefix}.{name}" if prefix else name, "message": "shorten it"}
+            for name in present or ["achievement"]
+        ],
+    )
 
 
 def sign_and_store(
@@ -461,79 +584,10 @@ def sign_and_store(
     actor: str,
     profile: Profile = "ob3",
 ) -> list[StoredCredential]:
-    """Give each draft a status-list index, its JWT claims and a signature; store it with its audit entry.
-
-    ``profile`` ``"ob3"`` signs Open Badges VC-JWTs (``typ: JWT``, with the registered claims beside the
-    credential); ``"vc-jose-cose"`` signs the credential alone as ``typ: vc+jwt``. Runs inside the provider's
-    serialized write transaction; raises :class:`InvalidInput` (naming the row) if a credential would not match
-    the Open Badges schema (or, for any other credential, the VC 2.0 data model), which rolls the batch back.
-    """
-    assert provider.id is not None
-    kid, signer = ctx.signer_for(session, provider, now)
-    slots = status_lists.allocate(ctx, session, provider, len(drafts), signer)
-    records = []
-    for row, (draft, (listed, index)) in enumerate(zip(drafts, slots, strict=True)):
-        document = dict(draft.document)
-        entry = status_lists.status_entry(ctx, provider.slug, listed.number, index)
-        # A credential posted whole (VC-API) may bring status entries of its own: ours is added beside them.
-        given = document.get("credentialStatus")
-        document["credentialStatus"] = (
-            entry if given is None else [*(given if isinstance(given, list) else [given]), entry]
-        )
-        if profile == "ob3":
-            document.update(jwt_claims_for(document))
-        prefix = "" if len(drafts) == 1 else f"rows[{row}]"
-        try:
-            if is_open_badge(document):
-                validate_credential(document)
-            else:
-                check_data_model(document)
-            token = encode_compact(document, signer, profile)  # strict JSON: a NaN or infinity raises ValueError
-        except SchemaInvalid as exc:
-            raise InvalidInput(exc.message, fields=schema_fields(exc.errors, prefix)) from exc
-        except ValueError as exc:
-            raise _unrepresentable(document, prefix) from exc
-        if len(token) > MAX_TOKEN_BYTES:
-            subject = document.get("credentialSubject", {})
-            present = [name for name in ("narrative", "result") if name in subject] + ["evidence"] * (
-                "evidence" in document
-            )
-            raise InvalidInput(
-                f"The signed credential would be {len(token)} bytes; verifiers accept at most {MAX_TOKEN_BYTES}.",
-                fields=[
-                    {"field": f"{prefix}.{name}" if prefix else name, "message": "shorten it"}
-                    for name in present or ["achievement"]
-                ],
-            )
-        _read_back(token, prefix)
-        valid_until = document.get("validUntil")
-        records.append(
-            StoredCredential(
-                id=draft.credential_id,
-                provider_id=provider.id,
-                achievement_id=draft.achievement_id,
-                kid=kid,
-                jwt=token,
-                recipient_key=draft.recipient_key,
-                issued_at=now,
-                valid_until=parse_datetime(valid_until) if valid_until else None,
-                status_list_id=listed.id,
-                status_index=index,
-                learner_name=draft.learner_name,
-                email_key=draft.email_key,
-                external_id=draft.external_id,
-                cohort_id=draft.cohort_id,
-            )
-        )
-    # Core executemany: the ORM bulk path costs more per row than the signature does.
-    session.execute(insert(table_of(Credential)), [vars(record) for record in records])
-    for record in records:
-        audit.record(
-            session,
-            actor=actor,
-            action="credential.issued",
-            subject=ctx.urls.credential(record.id),
-            provider_id=provider.id,
-            details={"achievement": record.achievement_id, "kid": record.kid},
-        )
-    return records
+    """Sign and store ``drafts`` (see :class:`Signing`) within the caller's transaction; raises
+    :class:`InvalidInput`, naming the row (``rows[i]``) when there are several, if one would not match the
+    schema, which rolls the whole batch back."""
+    with Signing(ctx, session, provider, len(drafts), now, actor, profile) as signing:
+        for row, draft in enumerate(drafts):
+            signing.sign(draft, "" if len(drafts) == 1 else f"rows[{row}]")
+    return signing.records

@@ -87,7 +87,9 @@ def _draw_sparse(session: Session, current: StatusList, wanted: int) -> list[int
     """Rejection sampling against the database: a few indexed lookups while the list is mostly empty."""
     picked: set[int] = set()
     assert current.id is not None
-    used = repository.used_status_indexes(session, current.id) if wanted > 1000 else None
+    # Reading every index handed out costs less than looking up twice as many candidates, as long as the list
+    # holds at most a few times more than this draw wants (a cohort's batch); a single credential looks up two.
+    used = repository.used_status_indexes(session, current.id) if current.allocated <= 16 * wanted else None
     while len(picked) < wanted:
         candidates = {_random.randrange(current.length) for _ in range(2 * (wanted - len(picked)))} - picked
         if used is None:

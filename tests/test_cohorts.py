@@ -245,6 +245,7 @@ def test_the_same_file_uploaded_twice_at_once_is_one_cohort(
     first = threading.current_thread()
     seen: list[str] = []
     other: dict[str, Any] = {}
+    started: list[threading.Thread] = []
 
     def second_upload() -> None:
         try:
@@ -260,13 +261,16 @@ def test_the_same_file_uploaded_twice_at_once_is_one_cohort(
         if len(seen) == 2:  # the check made again inside the writing transaction
             second = threading.Thread(target=second_upload)
             second.start()
-            second.join(30)
+            started.append(second)
+            second.join(2)  # it reads, finds nothing yet, and waits for this transaction to end
 
     event.listen(ctx.db.engine, "after_cursor_execute", overlap)
     try:
         made = cohorts.upload(ctx, submitter, achievement["id"], data, "uczestnicy.csv")
     finally:
         event.remove(ctx.db.engine, "after_cursor_execute", overlap)
+    for thread in started:
+        thread.join(30)
     assert len(seen) >= 2 and "error" not in other, other
     assert {made.cohort.id, other["upload"].cohort.id} == {made.cohort.id}
     assert sorted([made.existing, other["upload"].existing]) == [False, True]
