@@ -1,7 +1,7 @@
 """A 10,000-row cohort from its CSV file to the last e-mail queued, on SQLite and on PostgreSQL.
 
 What a coordinator's upload costs end to end: the file read and every row checked (``cohorts.upload``), the
-confirmation, then the job (``cohorts.run``, as the worker runs it): every credential built, signed, stored,
+confirmation, then the job (``cohort_run.run``, as the worker runs it): every credential built, signed, stored,
 status-indexed and logged, and its e-mail written to the outbox and handed to the job queue (huey on its
 SQLite file). Reported as credentials per second and as a ratio against raw PyJWT signatures per second with the
 provider's algorithm (EdDSA), measured in the same process right before and after the run (target ≥ 0.25); and
@@ -104,7 +104,7 @@ def one(backend: str) -> dict[str, Any]:
     from sqlalchemy import func, select
 
     from credentials.encoding import b64url_decode
-    from issuer import cohorts
+    from issuer import cohort_run, cohorts
     from issuer.achievements import AchievementIn, create_achievement
     from issuer.context import IssuerContext
     from issuer.jobs import settle_heap
@@ -154,7 +154,7 @@ def one(backend: str) -> dict[str, Any]:
             made = cohorts.upload(ctx, submitter, achievement.id, data, csv_path.name)
             uploaded = time.perf_counter()
             cohorts.confirm(ctx, submitter, made.cohort.id)
-            cohorts.run(ctx, made.cohort.id)
+            cohort_run.run(ctx, made.cohort.id)
             seconds = time.perf_counter() - start
 
             with ctx.db.read() as session:

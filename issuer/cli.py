@@ -476,7 +476,7 @@ def credentials_import(
     ] = None,
 ) -> None:
     """Issue a cohort from a participant file, row by row, with a report; exits 1 when any row failed."""
-    from issuer import cohorts
+    from issuer import cohort_run, cohorts
 
     ctx = _context()
     settle_heap()
@@ -500,7 +500,7 @@ def credentials_import(
     except IssuerError as exc:
         raise _fail(exc) from exc
     with typer.progressbar(length=max(counts["pending"], 1), label="issuing") as bar:
-        cohorts.run(ctx, cohort.id, progress=bar.update)
+        cohort_run.run(ctx, cohort.id, progress=bar.update)
     done = cohorts.get(ctx, provider.id, cohort.id)
     counts = cohorts.counts(ctx, cohort.id)
     _print_problems(ctx, cohort.id)

@@ -1,44 +1,34 @@
 """Cohorts: a participant file read and checked row by row, previewed, confirmed, then issued by a job.
 
 Nothing is issued before the preview is confirmed. The same file uploaded again for the same achievement finds
-its first cohort instead of making a second. A confirmed cohort is issued in batches, each one transaction that
-signs and stores the batch's credentials, queues their e-mails and marks the rows done, so a worker that dies
-leaves every row either issued (with its credential) or pending; the next worker, after the lease runs out,
-goes on from the first pending row and issues nothing twice.
+its first cohort instead of making a second. A confirmed cohort is issued by a worker (:mod:`issuer.cohort_run`).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import Any, NamedTuple
+from datetime import UTC, date, datetime
+from typing import Any
 
-from pydantic import ValidationError
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from credentials.hashing import sha256_hex
 from http_edge.language import LOCAL_TIME_ZONE
-from issuer import audit, deliveries, repository
+from issuer import audit, repository
 from issuer.cohort_file import FileRejected, Problem, Row, export_csv, read_sheet
 from issuer.context import IssuerContext
-from issuer.db import changed_rows, insert_rows, update_rows
+from issuer.db import insert_rows
 from issuer.errors import InvalidInput, NotFound
-from issuer.issuance import CredentialRequest, Signing, draft_of, recipient_key
-from issuer.models import Achievement, Cohort, CohortRow, Credential, Provider, table_of
-from issuer.providers import profile_document
+from issuer.issuance import recipient_key
+from issuer.models import Achievement, Cohort, CohortRow, Provider, table_of
 
 log = logging.getLogger("issuer.cohorts")
 POLICIES = ("skip", "allow", "refuse")
 """For a learner who already holds the achievement: skip the row, issue another, or fail the row."""
-BATCH = 1000
-"""Rows per transaction: large enough that signing, not committing, sets the pace."""
-LEASE = timedelta(minutes=2)
-"""A worker holds a cohort this long past its last batch; after that another worker may take it over."""
-OUTCOMES = ("issued", "skipped", "failed")
 
 
 @dataclass(frozen=True)
@@ -253,314 +243,6 @@ def cancel(ctx: IssuerContext, submitter: Submitter, cohort_id: str) -> Cohort:
                 provider_id=submitter.provider_id,
             )
     return cohort
-
-
-def stalled(ctx: IssuerContext, now: datetime) -> list[str]:
-    """Confirmed cohorts that no worker holds: never picked up, or left by a worker that stopped."""
-    query = select(col(Cohort.id)).where(
-        col(Cohort.state).in_(("queued", "running")),
-        (col(Cohort.lease_until).is_(None)) | (col(Cohort.lease_until) < now),
-    )
-    with ctx.db.read() as session:
-        return list(session.scalars(query))
-
-
-def _claim(ctx: IssuerContext, cohort_id: str) -> datetime | None:
-    """Take the cohort for this worker; returns the lease (its end, which is also this worker's token), or
-    ``None`` when it is done or another worker holds it."""
-    now = datetime.now(UTC)
-    lease = now + LEASE
-    table = table_of(Cohort)
-    with ctx.db.write() as session:
-        claimed = changed_rows(
-            session.execute(
-                update(table)
-                .where(
-                    table.c.id == cohort_id,
-                    table.c.state.in_(("queued", "running")),
-                    (table.c.lease_until.is_(None)) | (table.c.lease_until < now),
-                )
-                .values(state="running", lease_until=lease)
-            )
-        )
-    return lease if claimed else None
-
-
-class _Pending(NamedTuple):
-    """A row waiting to be issued (read as plain values: ORM objects for a batch cost more than their rows)."""
-
-    line: int
-    data: dict[str, Any] | None
-
-
-def _pending(session: Session, cohort_id: str) -> list[_Pending]:
-    table = table_of(CohortRow)
-    query = (
-        select(table.c.line, table.c.data)
-        .where(table.c.cohort_id == cohort_id, table.c.state == "pending")
-        .order_by(table.c.line)
-        .limit(BATCH)
-    )
-    return [_Pending(line, data) for line, data in session.execute(query)]
-
-
-class _LeaseLost(Exception):
-    """Another worker took the cohort over (this one's lease ran out): this one stops, changing nothing."""
-
-
-class _Refused(Exception):
-    """One row would make a credential the schema or the size limit refuses."""
-
-    def __init__(self, row: _Pending, failure: InvalidInput) -> None:
-        super().__init__(failure.message)
-        self.row = row
-        self.failure = failure
-
-
-def _renew(session: Session, cohort_id: str, lease: datetime) -> datetime:
-    """Inside a batch's transaction: prove the lease is still this worker's and extend it, or raise
-    :class:`_LeaseLost`. Writers of one provider run one after another, so nobody can take it over meanwhile."""
-    table = table_of(Cohort)
-    renewed = datetime.now(UTC) + LEASE
-    held = changed_rows(
-        session.execute(
-            update(table)
-            .where(table.c.id == cohort_id, table.c.state == "running", table.c.lease_until == lease)
-            .values(lease_until=renewed)
-        )
-    )
-    if not held:
-        raise _LeaseLost
-    return renewed
-
-
-def run(ctx: IssuerContext, cohort_id: str, progress: Callable[[int], object] | None = None) -> None:
-    """Issue the cohort's pending rows, batch by batch; returns when none is left or another worker holds it.
-    ``progress`` is told how many rows each batch finished."""
-    lease = _claim(ctx, cohort_id)
-    if lease is None:
-        return
-    with ctx.db.read() as session:
-        cohort = session.get(Cohort, cohort_id)
-        assert cohort is not None
-        provider = session.get(Provider, cohort.provider_id)
-        achievement = session.get(Achievement, cohort.achievement_id)
-    assert provider is not None and provider.id is not None and achievement is not None
-    issuer = profile_document(ctx, provider, with_context=False)
-    try:
-        while True:
-            with ctx.db.read() as session:
-                rows = _pending(session, cohort_id)
-            if not rows:
-                _finish(ctx, cohort, provider.id, lease)
-                return
-            try:
-                lease = _issue_batch(ctx, cohort, provider, achievement, issuer, rows, lease)
-                finished = len(rows)
-            except _Refused as refused:
-                # That row fails; the batch is tried again without it (the failed transaction left nothing).
-                lease = _fail_row(ctx, cohort_id, refused, lease)
-                finished = 1
-            if progress is not None:
-                progress(finished)
-    except _LeaseLost:
-        log.warning("cohort %s: another worker took over after this one's lease ran out", cohort_id)
-
-
-def _request(achievement: Achievement, data: dict[str, Any], policy: str) -> CredentialRequest:
-    body: dict[str, Any] = {
-        "achievement": achievement.id,
-        "recipient": {"name": data["name"], "email": data["email"]},
-        "allowDuplicate": policy == "allow",
-        "language": data.get("language") or "pl",
-    }
-    if data.get("narrative"):
-        body["narrative"] = data["narrative"]
-    if data.get("evidence_url"):
-        body["evidence"] = [{"id": data["evidence_url"]}]
-    if data.get("result"):
-        body["result"] = [{"value": data["result"]}]
-    if data.get("valid_until"):
-        body["validUntil"] = data["valid_until"]
-    return CredentialRequest.model_validate(body)
-
-
-def _not_issuable(field: str | None, reason: str) -> dict[str, Any]:
-    return {
-        "state": "failed",
-        "errors": [{"field": field, "column": None, "code": "not_issuable", "params": {"reason": reason}}],
-    }
-
-
-def _issue_batch(
-    ctx: IssuerContext,
-    cohort: Cohort,
-    provider: Provider,
-    achievement: Achievement,
-    issuer: dict[str, Any],
-    rows: Sequence[_Pending],
-    lease: datetime,
-) -> datetime:
-    """Issue one batch in one transaction; returns the renewed lease."""
-    assert provider.id is not None
-    now = datetime.now(UTC)
-    outcome: dict[int, dict[str, Any]] = {}
-    requests: dict[int, CredentialRequest] = {}
-    for index, row in enumerate(rows):
-        try:
-            requests[index] = _request(achievement, row.data or {}, cohort.policy)
-        except ValidationError as exc:  # checked when the file was read; a rule changed since, say
-            problem = exc.errors()[0]
-            outcome[row.line] = _not_issuable(str(problem["loc"][-1]), str(problem["msg"]))
-    keys = {
-        index: recipient_key(ctx.recipient_key, achievement.id, request.recipient.email)
-        for index, request in requests.items()
-    }
-    with ctx.db.write(serialize_on=provider.id) as session:
-        lease = _renew(session, cohort.id, lease)
-        held = repository.unrevoked_with_recipient_keys(session, provider.id, list(keys.values()))
-        external = [found for index in requests if (found := _external_id(rows[index])) is not None]
-        held_external = _held_external(session, provider.id, achievement.id, external)
-        chosen: list[int] = []
-        for index, key in keys.items():
-            row = rows[index]
-            external_id = _external_id(row)
-            existing = held.get(key) or (held_external.get(external_id) if external_id else None)
-            if existing is None or cohort.policy == "allow":
-                chosen.append(index)
-            elif cohort.policy == "skip":
-                outcome[row.line] = {"state": "skipped", "credential_id": existing}
-            else:
-                outcome[row.line] = {
-                    "state": "failed",
-                    "errors": [{"field": "email", "column": None, "code": "already_issued", "params": {}}],
-                    "credential_id": existing,
-                }
-        # Each credential is built just before it is signed and dropped after: a batch never sits in memory as
-        # documents.
-        addressed = []
-        if chosen:
-            with Signing(ctx, session, provider, len(chosen), now, cohort.created_by) as signing:
-                for index in chosen:
-                    request = requests[index]
-                    draft = draft_of(
-                        ctx,
-                        issuer,
-                        achievement,
-                        request,
-                        now,
-                        key=keys[index],
-                        external_id=_external_id(rows[index]),
-                        cohort_id=cohort.id,
-                    )
-                    try:
-                        record = signing.sign(draft)
-                    except InvalidInput as failure:
-                        raise _Refused(rows[index], failure) from failure
-                    outcome[rows[index].line] = {"state": "issued", "credential_id": record.id}
-                    addressed.append(
-                        deliveries.Addressed(record.id, provider.id, request.recipient.email, request.language)
-                    )
-        deliveries.queue(ctx, session, addressed)
-        _record_outcomes(session, cohort.id, rows, outcome)
-        table = table_of(Cohort)
-        tally = {state: sum(1 for value in outcome.values() if value["state"] == state) for state in OUTCOMES}
-        session.execute(
-            update(table)
-            .where(table.c.id == cohort.id)
-            .values(
-                issued=table.c.issued + tally["issued"],
-                skipped=table.c.skipped + tally["skipped"],
-                failed=table.c.failed + tally["failed"],
-            )
-        )
-    return lease
-
-
-def _external_id(row: _Pending) -> str | None:
-    value = (row.data or {}).get("external_id")
-    return str(value) if value else None
-
-
-def _held_external(session: Session, provider_id: int, achievement_id: str, external: list[str]) -> dict[str, str]:
-    if not external:
-        return {}
-    query = select(col(Credential.external_id), col(Credential.id)).where(
-        col(Credential.provider_id) == provider_id,
-        col(Credential.achievement_id) == achievement_id,
-        col(Credential.external_id).in_(external),
-        col(Credential.revoked_at).is_(None),
-    )
-    return {str(external_id): credential_id for external_id, credential_id in session.execute(query)}
-
-
-def _record_outcomes(
-    session: Session, cohort_id: str, rows: Sequence[_Pending], outcome: dict[int, dict[str, Any]]
-) -> None:
-    """Every row's outcome in one bulk update (an UPDATE per row would cost more than its signature)."""
-    update_rows(
-        session,
-        table_of(CohortRow),
-        ("cohort_id", "line"),
-        [
-            {
-                "cohort_id": cohort_id,
-                "line": row.line,
-                "state": outcome[row.line]["state"],
-                "credential_id": outcome[row.line].get("credential_id"),
-                "errors": outcome[row.line].get("errors"),
-                # The e-mail goes: the delivery holds it, sealed, for as long as it is needed.
-                "data": {key: value for key, value in (row.data or {}).items() if key != "email"},
-            }
-            for row in rows
-        ],
-    )
-
-
-def _fail_row(ctx: IssuerContext, cohort_id: str, refused: _Refused, lease: datetime) -> datetime:
-    fields = refused.failure.fields or []
-    field = str(fields[0].get("field", "")) if fields else ""
-    message = str(fields[0].get("message", refused.failure.message)) if fields else refused.failure.message
-    row = refused.row
-    table = table_of(CohortRow)
-    with ctx.db.write() as session:
-        lease = _renew(session, cohort_id, lease)
-        session.execute(
-            update(table)
-            .where(table.c.cohort_id == cohort_id, table.c.line == row.line, table.c.state == "pending")
-            .values(
-                **_not_issuable(field or None, message),
-                data={key: value for key, value in (row.data or {}).items() if key != "email"},
-            )
-        )
-        cohort_table = table_of(Cohort)
-        session.execute(
-            update(cohort_table).where(cohort_table.c.id == cohort_id).values(failed=cohort_table.c.failed + 1)
-        )
-    return lease
-
-
-def _finish(ctx: IssuerContext, cohort: Cohort, provider_id: int, lease: datetime) -> None:
-    table = table_of(Cohort)
-    with ctx.db.write() as session:
-        finished = changed_rows(
-            session.execute(
-                update(table)
-                .where(table.c.id == cohort.id, table.c.state == "running", table.c.lease_until == lease)
-                .values(state="done", finished_at=datetime.now(UTC), lease_until=None)
-            )
-        )
-        if finished:
-            current = session.get(Cohort, cohort.id)
-            assert current is not None
-            audit.record(
-                session,
-                actor=cohort.created_by,
-                action="cohort.finished",
-                subject=f"cohort:{cohort.id}",
-                provider_id=provider_id,
-                details={"issued": current.issued, "failed": current.failed, "skipped": current.skipped},
-            )
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,15 @@ and its folder are created private (0600 and 0700): the database holds the learn
 
 from __future__ import annotations
 
+import json
 import logging
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+import orjson
 from sqlalchemy import (
     JSON,
     Column,
@@ -24,17 +26,18 @@ from sqlalchemy import (
     MetaData,
     Result,
     Table,
+    any_,
     bindparam,
     event,
     exc,
     text,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeEngine
 from sqlmodel import Session, create_engine
-
-from credentials import strict_json
 
 if TYPE_CHECKING:
     from issuer.audit import AuditSeal
@@ -143,6 +146,14 @@ def changed_rows(result: Result[Any]) -> int:
     return result.rowcount
 
 
+def one_of(session: Session, column: ColumnElement[Any], values: Collection[Any]) -> ColumnElement[bool]:
+    """``column IN values`` for a list that may be long (a cohort's batch): on PostgreSQL one array parameter
+    (``= ANY``), so the statement reads the same whatever its length and is parsed once; elsewhere ``IN``."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+    return column.in_(list(values))
+
+
 def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert many rows (dicts with the same keys) in the session's transaction (see :class:`RowWriter`)."""
     if rows:
@@ -153,14 +164,26 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
 
 def _bind(kind: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
     """How a value of this column type is handed to the driver (``None``: as it is)."""
-    if isinstance(kind, JSON) and dialect.name == "postgresql":
-        # As JSON text, which COPY reads into the column, rather than through psycopg's own JSON dumper.
+    if isinstance(kind, JSON):
+        # As JSON text (which COPY reads into the column on PostgreSQL), written by orjson.
         return _json_text
     return kind.dialect_impl(dialect).bind_processor(dialect)
 
 
 def _json_text(value: Any) -> str | None:
-    return None if value is None else strict_json.dumps(value).decode("utf-8")
+    """The JSON text of a value for a JSON column, written by orjson (a value it refuses, say a date, is left to
+    the standard library, which refuses it too). The rows written this way (a cohort's rows and outcomes, audit
+    details) hold text, numbers, lists and maps; NaN, which PostgreSQL's json type would refuse, would be written
+    as null."""
+    if value is None:
+        return None
+    try:
+        return orjson.dumps(value, option=_JSON_COLUMN).decode("utf-8")
+    except orjson.JSONEncodeError:
+        return json.dumps(value)
+
+
+_JSON_COLUMN = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 def update_rows(session: Session, table: Table, key: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
@@ -225,7 +248,9 @@ class RowWriter:
             for column in defaults
         ]
         columns = self._names + [column.name for column in defaults]
-        self._processors = [_bind(table.c[name].type, dialect) for name in columns]
+        # Only the columns whose values need converting are visited per row.
+        processors = [_bind(table.c[name].type, dialect) for name in columns]
+        self._converting = [(position, process) for position, process in enumerate(processors) if process]
         preparer = dialect.identifier_preparer
         listed = f"{preparer.format_table(table)} ({', '.join(preparer.quote(name) for name in columns)})"
         if dialect.name == "postgresql":
@@ -246,10 +271,9 @@ class RowWriter:
     def write(self, row: Mapping[str, Any]) -> None:
         values = [row[name] for name in self._names]
         values += self._filled
-        bound = tuple(
-            value if process is None else process(value)
-            for value, process in zip(values, self._processors, strict=True)
-        )
+        for position, process in self._converting:
+            values[position] = process(values[position])
+        bound = tuple(values)
         if self._copy is None:
             self._gathered.append(bound)
             return

@@ -54,9 +54,13 @@ class Addressed:
     language: str = "pl"
 
 
-def message_id(ctx: IssuerContext) -> str:
-    host = urlsplit(ctx.urls.public_url).hostname or "odznaka"
-    return f"<{uuid.uuid4()}@{host}>"
+def message_id(ctx: IssuerContext, host: str | None = None) -> str:
+    """A new Message-ID on the issuer's host (``host``, when the caller has worked it out for many)."""
+    return f"<{uuid.uuid4()}@{host or _host(ctx)}>"
+
+
+def _host(ctx: IssuerContext) -> str:
+    return urlsplit(ctx.urls.public_url).hostname or "odznaka"
 
 
 def queue(ctx: IssuerContext, session: Session, items: Sequence[Addressed]) -> None:
@@ -65,6 +69,7 @@ def queue(ctx: IssuerContext, session: Session, items: Sequence[Addressed]) -> N
     if not items:
         return
     now = datetime.now(UTC)
+    host = _host(ctx)
     rows = [
         {
             "credential_id": item.credential_id,
@@ -76,7 +81,7 @@ def queue(ctx: IssuerContext, session: Session, items: Sequence[Addressed]) -> N
             "next_attempt_at": now,
             "lease_until": None,
             "last_error": None,
-            "message_id": message_id(ctx),
+            "message_id": message_id(ctx, host),
             "sends": 0,
             "sent_at": None,
         }

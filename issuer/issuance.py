@@ -1,8 +1,9 @@
 """Issuing credentials: build the Open Badges 3.0 credential, validate it, sign it, store it with its audit entry.
 
-One code path serves a single API request and a whole cohort: rows are built and signed outside the
-transaction, then stored together in one short transaction, so signing is the bottleneck, not commits.
-Nothing is handed out before it is committed.
+One code path serves a single API request and a whole cohort (:class:`Signing`): inside the provider's
+serialized write transaction, each credential gets its status-list index, is signed, read back and handed to
+the database as it comes, so that a batch costs little more than its signatures. Nothing is handed out before it
+is committed.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sqlmodel import Session
 
 from credentials.errors import CredentialError, SchemaInvalid
 from credentials.hashing import hash_email, hmac_sha256, sha256, sha256_hex
-from credentials.jose import MAX_TOKEN_BYTES, CompactSigner, Profile, parse_payload
+from credentials.jose import MAX_TOKEN_BYTES, CompactSigner, Profile, Signer, parse_payload
 from credentials.ob3 import (
     CONTEXTS,
     CREDENTIAL_TYPES,
@@ -50,7 +51,7 @@ from issuer.errors import (
     NotFound,
     schema_fields,
 )
-from issuer.models import Achievement, Credential, IdempotencyKey, Provider, table_of
+from issuer.models import Achievement, Credential, IdempotencyKey, Provider, StatusList, table_of
 from issuer.providers import profile_document
 from issuer.urls import Urls, last_segment
 
@@ -461,64 +462,37 @@ def _read_back(document: dict[str, Any], payload: bytes, profile: Profile, prefi
         ) from exc
 
 
-class Signing:
-    """Credentials signed one by one inside the provider's serialized write transaction, each stored as it is
-    signed, with its audit entry when the block ends.
+class CredentialSigner:
+    """Makes drafts into signed credentials with one key, touching no database (so it may run with no
+    transaction open).
 
-    Status-list indexes for ``count`` credentials are drawn when it starts. Each :meth:`sign` gives a draft its
-    status entry and JWT claims, checks it against the Open Badges schema (or, for any other credential, the
-    VC 2.0 data model), signs it, reads it back and hands the row to the database (on PostgreSQL the server
-    stores it while the next one is signed). A draft can be built just before it is signed and dropped after,
-    so a whole cohort never sits in memory as documents. Nothing else may use the session inside the block; if
-    it raises, nothing is stored. ``profile`` ``"ob3"`` signs Open Badges VC-JWTs (``typ: JWT``, with the
-    registered claims beside the credential); ``"vc-jose-cose"`` signs the credential alone as ``typ: vc+jwt``.
+    :meth:`sign` gives a draft its status entry and JWT claims, checks it against the Open Badges schema (or, for
+    any other credential, the VC 2.0 data model), signs it and reads it back. ``profile`` ``"ob3"`` signs Open
+    Badges VC-JWTs (``typ: JWT``, with the registered claims beside the credential); ``"vc-jose-cose"`` signs the
+    credential alone as ``typ: vc+jwt``.
     """
 
     def __init__(
         self,
         ctx: IssuerContext,
-        session: Session,
         provider: Provider,
-        count: int,
+        kid: str,
+        signer: Signer,
         now: datetime,
-        actor: str,
         profile: Profile = "ob3",
     ) -> None:
         assert provider.id is not None
         self._ctx = ctx
-        self._session = session
         self._provider_id = provider.id
         self._slug = provider.slug
         self._now = now
-        self._actor = actor
-        self.kid, signer = ctx.signer_for(session, provider, now)
+        self.kid = kid
         self._jws = CompactSigner(signer, profile)
-        self._slots = iter(status_lists.allocate(ctx, session, provider, count, signer))
-        self._rows = RowWriter(session, table_of(Credential), list(StoredCredential.__dataclass_fields__))
-        self.records: list[StoredCredential] = []
 
-    def __enter__(self) -> Signing:
-        self._rows.__enter__()
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: object) -> None:
-        self._rows.__exit__(kind, error, trace)
-        if kind is not None:
-            return
-        for record in self.records:
-            audit.record(
-                self._session,
-                actor=self._actor,
-                action="credential.issued",
-                subject=self._ctx.urls.credential(record.id),
-                provider_id=self._provider_id,
-                details={"achievement": record.achievement_id, "kid": record.kid},
-            )
-
-    def sign(self, draft: Draft, prefix: str = "") -> StoredCredential:
-        """Sign and store one draft; ``prefix`` (``rows[3]``) is put before the fields an :class:`InvalidInput`
-        names."""
-        listed, index = next(self._slots)
+    def sign(self, draft: Draft, slot: tuple[StatusList, int], prefix: str = "") -> StoredCredential:
+        """The signed credential of ``draft`` at its status-list ``slot``; ``prefix`` (``rows[3]``) is put before
+        the fields an :class:`InvalidInput` names."""
+        listed, index = slot
         document = dict(draft.document)
         entry = status_lists.status_entry(self._ctx, self._slug, listed.number, index)
         # A credential posted whole (VC-API) may bring status entries of its own: ours is added beside them.
@@ -542,7 +516,7 @@ class Signing:
             raise _too_long(document, len(token), prefix)
         _read_back(document, payload, self._jws.profile, prefix)
         valid_until = document.get("validUntil")
-        record = StoredCredential(
+        return StoredCredential(
             id=draft.credential_id,
             provider_id=self._provider_id,
             achievement_id=draft.achievement_id,
@@ -558,6 +532,64 @@ class Signing:
             external_id=draft.external_id,
             cohort_id=draft.cohort_id,
         )
+
+
+def record_issued(
+    ctx: IssuerContext, session: Session, provider_id: int, records: Sequence[StoredCredential], actor: str
+) -> None:
+    """The audit entry of each credential stored in this transaction."""
+    for record in records:
+        audit.record(
+            session,
+            actor=actor,
+            action="credential.issued",
+            subject=ctx.urls.credential(record.id),
+            provider_id=provider_id,
+            details={"achievement": record.achievement_id, "kid": record.kid},
+        )
+
+
+class Signing:
+    """Credentials signed one by one inside the provider's serialized write transaction, each stored as it is
+    signed (on PostgreSQL the server stores it while the next one is signed), with its audit entry when the block
+    ends. Status-list indexes for ``count`` credentials are drawn when it starts; see :class:`CredentialSigner`
+    for what signing checks. Nothing else may use the session inside the block; if it raises, nothing is stored.
+    """
+
+    def __init__(
+        self,
+        ctx: IssuerContext,
+        session: Session,
+        provider: Provider,
+        count: int,
+        now: datetime,
+        actor: str,
+        profile: Profile = "ob3",
+    ) -> None:
+        assert provider.id is not None
+        self._ctx = ctx
+        self._session = session
+        self._provider_id = provider.id
+        self._actor = actor
+        kid, signer = ctx.signer_for(session, provider, now)
+        self._credentials = CredentialSigner(ctx, provider, kid, signer, now, profile)
+        self._slots = iter(status_lists.allocate(ctx, session, provider, count, signer))
+        self._rows = RowWriter(session, table_of(Credential), list(StoredCredential.__dataclass_fields__))
+        self.records: list[StoredCredential] = []
+
+    def __enter__(self) -> Signing:
+        self._rows.__enter__()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: object) -> None:
+        self._rows.__exit__(kind, error, trace)
+        if kind is None:
+            record_issued(self._ctx, self._session, self._provider_id, self.records, self._actor)
+
+    def sign(self, draft: Draft, prefix: str = "") -> StoredCredential:
+        """Sign and store one draft; ``prefix`` (``rows[3]``) is put before the fields an :class:`InvalidInput`
+        names."""
+        record = self._credentials.sign(draft, next(self._slots), prefix)
         self._rows.write(vars(record))
         self.records.append(record)
         return record

@@ -81,9 +81,9 @@ class JobQueue:
     # --- what the tasks do ---------------------------------------------------------------------------------
 
     def _run_cohort(self, cohort_id: str) -> None:
-        from issuer import cohorts
+        from issuer import cohort_run
 
-        cohorts.run(self.ctx, cohort_id)
+        cohort_run.run(self.ctx, cohort_id)
 
     def _run_deliveries(self, credential_ids: list[str]) -> None:
         from issuer import deliveries
@@ -94,10 +94,10 @@ class JobQueue:
     def sweep(self) -> None:
         """Hand the queue whatever should be running and is not: cohorts whose worker stopped, e-mails never
         enqueued or whose worker died while sending."""
-        from issuer import cohorts, deliveries
+        from issuer import cohort_run, deliveries
 
         now = datetime.now(UTC)
-        for cohort_id in cohorts.stalled(self.ctx, now):
+        for cohort_id in cohort_run.stalled(self.ctx, now):
             log.info("resuming cohort %s", cohort_id)
             self._cohort(cohort_id)
         self.deliver_many(deliveries.due(self.ctx, now))

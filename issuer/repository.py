@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from issuer.db import one_of
 from issuer.models import (
     Achievement,
     ApiKey,
@@ -17,6 +18,7 @@ from issuer.models import (
     SigningKey,
     StatusIndexPool,
     StatusList,
+    table_of,
 )
 
 PUBLISHED_KEY_STATUSES = ("pending", "active", "retired", "compromised")
@@ -118,7 +120,7 @@ def unrevoked_with_recipient_keys(session: Session, provider_id: int, recipient_
     query = (
         select(Credential.recipient_key, Credential.id)
         .where(Credential.provider_id == provider_id)
-        .where(col(Credential.recipient_key).in_(recipient_keys))
+        .where(one_of(session, table_of(Credential).c.recipient_key, recipient_keys))
         .where(col(Credential.revoked_at).is_(None))
     )
     return {key: credential_id for key, credential_id in session.exec(query).all()}

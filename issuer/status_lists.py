@@ -138,11 +138,15 @@ def _draw_pooled(session: Session, current: StatusList, wanted: int) -> list[int
 
 
 def allocate(
-    ctx: IssuerContext, session: Session, provider: Provider, count: int, signer: Signer
+    ctx: IssuerContext, session: Session, provider: Provider, count: int, signer: Signer, *, ahead: bool = False
 ) -> list[tuple[StatusList, int]]:
     """Reserve ``count`` random, never-used indexes, starting new lists as the current one fills up.
 
-    Must run inside the provider's serialized write transaction (``Database.write(serialize_on=...)``).
+    Must run inside the provider's serialized write transaction (``Database.write(serialize_on=...)``). While a
+    list is sparse, random draws are checked against the credentials stored on it, so the credentials must be
+    stored in the same transaction; ``ahead=True`` is for credentials stored by a later one (a cohort signs a
+    batch between two): the indexes then come from the list's shuffled pool (built now if need be), whose
+    positions the list's counter uses up, so none is handed out twice meanwhile.
     """
     assert provider.id is not None
     allocated: list[tuple[StatusList, int]] = []
@@ -161,7 +165,7 @@ def allocate(
             session.flush()
         assert current.id is not None
         wanted = min(count - len(allocated), current.length - current.allocated)
-        if current.pool_start is None and current.allocated + wanted > current.length // SPARSE_FILL:
+        if current.pool_start is None and (ahead or current.allocated + wanted > current.length // SPARSE_FILL):
             _build_pool(session, current)
             wanted = min(count - len(allocated), current.length - current.allocated)
         if current.pool_start is None:

@@ -23,9 +23,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select, update
 from sqlalchemy.engine import make_url
 
-from issuer import cohorts
+from issuer import cohort_run, cohorts
 from issuer.app import create_app
 from issuer.context import IssuerContext
+from issuer.key_lifecycle import rotate
 from issuer.models import Cohort, CohortRow, Credential, Delivery, table_of
 from issuer.providers import get_provider
 from issuer.settings import IssuerSettings
@@ -326,7 +327,7 @@ def _worker_environment(settings: IssuerSettings) -> dict[str, str]:
     return environment
 
 
-CROWD = max(1500, cohorts.BATCH * 3 // 2)
+CROWD = max(1500, cohort_run.BATCH * 3 // 2)
 """About 1,500 learners: at least a batch and a half, so the worker can be caught between two."""
 
 
@@ -360,18 +361,18 @@ def test_a_worker_killed_mid_cohort_leaves_no_row_half_done_and_the_next_issues_
 
     issued, total = assert_no_row_half_done(ctx, cohort_id)
     assert total == CROWD and 0 < issued < CROWD
-    assert issued % cohorts.BATCH == 0, "a batch is all or nothing"
+    assert issued % cohort_run.BATCH == 0, "a batch is all or nothing"
     assert "osoba" not in log_file.read_text("utf-8").lower() and "osoba" not in output.read_text().lower()
 
     # The dead worker's lease still holds: nobody takes over yet.
-    assert cohort_id not in cohorts.stalled(ctx, datetime.now(UTC))
-    cohorts.run(ctx, cohort_id)
+    assert cohort_id not in cohort_run.stalled(ctx, datetime.now(UTC))
+    cohort_run.run(ctx, cohort_id)
     assert issued_count(ctx, cohort_id) == issued
 
-    # There is no setting for the lease (cohorts.LEASE, two minutes): it runs out here by moving it.
+    # There is no setting for the lease (cohort_run.LEASE, two minutes): it runs out here by moving it.
     set_cohort(ctx, cohort_id, lease_until=datetime.now(UTC) - timedelta(seconds=1))
-    assert cohort_id in cohorts.stalled(ctx, datetime.now(UTC))
-    cohorts.run(ctx, cohort_id)
+    assert cohort_id in cohort_run.stalled(ctx, datetime.now(UTC))
+    cohort_run.run(ctx, cohort_id)
 
     issued, total = assert_no_row_half_done(ctx, cohort_id)
     assert issued == total == CROWD
@@ -382,7 +383,7 @@ def test_a_worker_killed_mid_cohort_leaves_no_row_half_done_and_the_next_issues_
 
 
 def test_two_workers_at_once_issue_each_row_once(ctx: IssuerContext, achievement: dict[str, Any]) -> None:
-    cohort_id = confirmed_cohort(ctx, achievement, cohorts.BATCH + 100)
+    cohort_id = confirmed_cohort(ctx, achievement, cohort_run.BATCH + 100)
     start = threading.Barrier(2)
     finished: dict[str, int] = {}
     failures: list[BaseException] = []
@@ -395,7 +396,7 @@ def test_two_workers_at_once_issue_each_row_once(ctx: IssuerContext, achievement
 
         try:
             start.wait()
-            cohorts.run(ctx, cohort_id, progress=count)
+            cohort_run.run(ctx, cohort_id, progress=count)
         except BaseException as error:
             failures.append(error)
 
@@ -405,9 +406,9 @@ def test_two_workers_at_once_issue_each_row_once(ctx: IssuerContext, achievement
     for thread in threads:
         thread.join(60)
     assert failures == []
-    assert sorted(finished.values()) == [0, cohorts.BATCH + 100], "one worker holds the cohort, the other leaves it"
+    assert sorted(finished.values()) == [0, cohort_run.BATCH + 100], "one worker holds the cohort, the other leaves it"
     issued, total = assert_no_row_half_done(ctx, cohort_id)
-    assert issued == total == cohorts.BATCH + 100
+    assert issued == total == cohort_run.BATCH + 100
 
 
 @pytest.mark.parametrize("policy", ["skip", "refuse", "allow"])
@@ -424,7 +425,7 @@ def test_a_worker_that_outlived_its_lease_leaves_its_successors_rows_as_they_wer
 
     def successor() -> None:
         try:
-            cohorts.run(ctx, cohort_id)
+            cohort_run.run(ctx, cohort_id)
         except BaseException as error:
             failures.append(error)
 
@@ -440,7 +441,7 @@ def test_a_worker_that_outlived_its_lease_leaves_its_successors_rows_as_they_wer
 
     event.listen(ctx.db.engine, "after_cursor_execute", stall_after_reading_the_batch)
     try:
-        cohorts.run(ctx, cohort_id)
+        cohort_run.run(ctx, cohort_id)
     finally:
         event.remove(ctx.db.engine, "after_cursor_execute", stall_after_reading_the_batch)
     assert took_over.is_set() and failures == []
@@ -455,8 +456,56 @@ def test_run_after_done_and_a_cohort_that_does_not_exist_do_nothing(
     ctx: IssuerContext, achievement: dict[str, Any]
 ) -> None:
     cohort_id = confirmed_cohort(ctx, achievement, 2)
-    cohorts.run(ctx, cohort_id)
-    cohorts.run(ctx, cohort_id)
-    cohorts.run(ctx, str(uuid.uuid4()))
+    cohort_run.run(ctx, cohort_id)
+    cohort_run.run(ctx, cohort_id)
+    cohort_run.run(ctx, str(uuid.uuid4()))
     assert len(credentials_of(ctx, cohort_id)) == 2
     assert cohort_of(ctx, cohort_id).issued == 2
+
+
+def test_a_batch_signed_just_before_a_key_rotation_is_signed_again_with_the_new_key(
+    ctx: IssuerContext, achievement: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch is signed with no transaction open; if the provider's key changed before it is stored, nothing of
+    it is stored and its rows are signed again."""
+    cohort_id = confirmed_cohort(ctx, achievement, 5)
+    rotated: list[str] = []
+    sign = cohort_run._Job.sign
+
+    def sign_then_rotate(job: Any, batch: Any) -> None:
+        sign(job, batch)
+        if not rotated:
+            rotated.append(rotate(ctx, "wsei", actor="test", delay=0).kid)
+
+    monkeypatch.setattr(cohort_run._Job, "sign", sign_then_rotate)
+    cohort_run.run(ctx, cohort_id)
+    records = credentials_of(ctx, cohort_id)
+    assert len(records) == 5 and {record.kid for record in records} == set(rotated)
+    done = cohort_of(ctx, cohort_id)
+    assert (done.state, done.issued, done.skipped, done.failed) == ("done", 5, 0, 0)
+    assert sorted(row.state for row in rows_of(ctx, cohort_id)) == ["issued"] * 5
+
+
+def test_a_learner_given_the_badge_between_a_batchs_two_transactions_is_skipped(
+    ctx: IssuerContext, achievement: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The policy is applied again when a signed batch is stored: a learner who received the badge meanwhile
+    (here from another cohort) is skipped, and holds it once."""
+    cohort_id = confirmed_cohort(ctx, achievement, 3)
+    sign = cohort_run._Job.sign
+    meanwhile: list[str] = []
+
+    def sign_then_issue_elsewhere(job: Any, batch: Any) -> None:
+        sign(job, batch)
+        if not meanwhile:
+            meanwhile.append(confirmed_cohort(ctx, achievement, 1, start=1))
+            cohort_run.run(ctx, meanwhile[0])
+
+    monkeypatch.setattr(cohort_run._Job, "sign", sign_then_issue_elsewhere)
+    cohort_run.run(ctx, cohort_id)
+    [other] = credentials_of(ctx, meanwhile[0])
+    assert len(credentials_of(ctx, cohort_id)) == 2
+    done = cohort_of(ctx, cohort_id)
+    assert (done.issued, done.skipped, done.failed) == (2, 1, 0)
+    skipped = [row for row in rows_of(ctx, cohort_id) if row.state == "skipped"]
+    assert [(row.line, row.credential_id) for row in skipped] == [(3, other.id)]
