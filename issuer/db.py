@@ -290,7 +290,8 @@ class RowWriter:
         self._copy = None
         try:
             # The server is told only that the writer stopped, never why: the reason may name a learner's value.
-            self._copying.__exit__(*((None, None, None) if kind is None else (RuntimeError, _STOPPED, None)))
+            stopped = None if kind is None else RuntimeError("the rows' writer stopped")
+            self._copying.__exit__(*((None, None, None) if stopped is None else (RuntimeError, stopped, None)))
         except Exception as failure:
             if kind is None:
                 self._reraise(failure)
@@ -331,6 +332,3 @@ class RowWriter:
             hide_parameters=True,
             dialect=self._connection.dialect,
         ) from None
-
-
-_STOPPED = RuntimeError("the rows' writer stopped")
