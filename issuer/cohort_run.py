@@ -34,12 +34,13 @@ from sqlmodel import Session, col
 from credentials.jose import Signer
 from issuer import audit, deliveries, repository, status_lists
 from issuer.context import IssuerContext
-from issuer.db import RowWriter, changed_rows, one_of, update_rows
+from issuer.db import changed_rows, one_of, update_rows
 from issuer.errors import InvalidInput
 from issuer.issuance import (
     CredentialRequest,
     CredentialSigner,
     StoredCredential,
+    credential_rows,
     draft_of,
     recipient_key,
     record_issued,
@@ -287,7 +288,7 @@ class _Job:
             outcome = dict(batch.outcome)
             kept = {chosen.row.line for chosen in self._apply_policy(session, [c for c, _ in batch.signed], outcome)}
             stored = [(chosen, record) for chosen, record in batch.signed if chosen.row.line in kept]
-            with RowWriter(session, table_of(Credential), list(StoredCredential.__dataclass_fields__)) as rows:
+            with credential_rows(session) as rows:
                 for _, record in stored:
                     rows.write(vars(record))
             records = [record for _, record in stored]

@@ -289,9 +289,11 @@ class RowWriter:
             return
         self._copy = None
         try:
-            # The server is told only that the writer stopped, never why: the reason may name a learner's value.
-            stopped = None if kind is None else RuntimeError("the rows' writer stopped")
-            self._copying.__exit__(*((None, None, None) if stopped is None else (RuntimeError, stopped, None)))
+            if kind is None:
+                self._copying.__exit__(None, None, None)
+            else:
+                # The server is told only that the writer stopped, never why: the reason may name a learner's value.
+                self._copying.__exit__(RuntimeError, RuntimeError("the rows' writer stopped"), None)
         except Exception as failure:
             if kind is None:
                 self._reraise(failure)

@@ -1,9 +1,9 @@
 """Issuing credentials: build the Open Badges 3.0 credential, validate it, sign it, store it with its audit entry.
 
-One code path serves a single API request and a whole cohort (:class:`Signing`): inside the provider's
-serialized write transaction, each credential gets its status-list index, is signed, read back and handed to
-the database as it comes, so that a batch costs little more than its signatures. Nothing is handed out before it
-is committed.
+A single API request and a whole cohort sign the same way (:class:`CredentialSigner`): each credential gets its
+status-list index, its claims and signature, is read back, and goes to the database as it comes, so that a batch
+costs little more than its signatures. The API signs inside its write transaction (:func:`sign_and_store`); a
+cohort signs between two (:mod:`issuer.cohort_run`). Nothing is handed out before it is committed.
 """
 
 from __future__ import annotations
@@ -549,50 +549,9 @@ def record_issued(
         )
 
 
-class Signing:
-    """Credentials signed one by one inside the provider's serialized write transaction, each stored as it is
-    signed (on PostgreSQL the server stores it while the next one is signed), with its audit entry when the block
-    ends. Status-list indexes for ``count`` credentials are drawn when it starts; see :class:`CredentialSigner`
-    for what signing checks. Nothing else may use the session inside the block; if it raises, nothing is stored.
-    """
-
-    def __init__(
-        self,
-        ctx: IssuerContext,
-        session: Session,
-        provider: Provider,
-        count: int,
-        now: datetime,
-        actor: str,
-        profile: Profile = "ob3",
-    ) -> None:
-        assert provider.id is not None
-        self._ctx = ctx
-        self._session = session
-        self._provider_id = provider.id
-        self._actor = actor
-        kid, signer = ctx.signer_for(session, provider, now)
-        self._credentials = CredentialSigner(ctx, provider, kid, signer, now, profile)
-        self._slots = iter(status_lists.allocate(ctx, session, provider, count, signer))
-        self._rows = RowWriter(session, table_of(Credential), list(StoredCredential.__dataclass_fields__))
-        self.records: list[StoredCredential] = []
-
-    def __enter__(self) -> Signing:
-        self._rows.__enter__()
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: object) -> None:
-        self._rows.__exit__(kind, error, trace)
-        if kind is None:
-            record_issued(self._ctx, self._session, self._provider_id, self.records, self._actor)
-
-    def sign(self, draft: Draft, prefix: str = "") -> StoredCredential:
-        """Sign and store one draft; ``prefix`` (``rows[3]``) is put before the fields an :class:`InvalidInput`
-        names."""
-        record = self._credentials.sign(draft, next(self._slots), prefix)
-        self._rows.write(vars(record))
-        self.records.append(record)
-        return record
+def credential_rows(session: Session) -> RowWriter:
+    """Where signed credentials go: the credential table, one row per :class:`StoredCredential`."""
+    return RowWriter(session, table_of(Credential), list(StoredCredential.__dataclass_fields__))
 
 
 def _too_long(document: dict[str, Any], length: int, prefix: str) -> InvalidInput:
@@ -616,10 +575,19 @@ def sign_and_store(
     actor: str,
     profile: Profile = "ob3",
 ) -> list[StoredCredential]:
-    """Sign and store ``drafts`` (see :class:`Signing`) within the caller's transaction; raises
-    :class:`InvalidInput`, naming the row (``rows[i]``) when there are several, if one would not match the
-    schema, which rolls the whole batch back."""
-    with Signing(ctx, session, provider, len(drafts), now, actor, profile) as signing:
-        for row, draft in enumerate(drafts):
-            signing.sign(draft, "" if len(drafts) == 1 else f"rows[{row}]")
-    return signing.records
+    """Give each draft a status-list index and sign it (see :class:`CredentialSigner`), then store it with its
+    audit entry, within the caller's serialized write transaction. Raises :class:`InvalidInput`, naming the row
+    (``rows[i]``) when there are several, if one would not match the schema, which rolls the whole batch back."""
+    assert provider.id is not None
+    kid, signer = ctx.signer_for(session, provider, now)
+    credentials = CredentialSigner(ctx, provider, kid, signer, now, profile)
+    slots = status_lists.allocate(ctx, session, provider, len(drafts), signer)
+    records = []
+    # Each is handed to the database as it is signed: on PostgreSQL the server stores it while the next is signed.
+    with credential_rows(session) as rows:
+        for row, (draft, slot) in enumerate(zip(drafts, slots, strict=True)):
+            record = credentials.sign(draft, slot, "" if len(drafts) == 1 else f"rows[{row}]")
+            rows.write(vars(record))
+            records.append(record)
+    record_issued(ctx, session, provider.id, records, actor)
+    return records

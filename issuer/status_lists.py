@@ -88,7 +88,8 @@ def _draw_sparse(session: Session, current: StatusList, wanted: int) -> list[int
     picked: set[int] = set()
     assert current.id is not None
     # Reading every index handed out costs less than looking up twice as many candidates, as long as the list
-    # holds at most a few times more than this draw wants (a cohort's batch); a single credential looks up two.
+    # holds at most a few times more than this draw wants (an API batch of many rows); a single credential looks
+    # up two. (A cohort reserves its indexes ahead, from the pool.)
     used = repository.used_status_indexes(session, current.id) if current.allocated <= 16 * wanted else None
     while len(picked) < wanted:
         candidates = {_random.randrange(current.length) for _ in range(2 * (wanted - len(picked)))} - picked
