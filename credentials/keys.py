@@ -144,6 +144,24 @@ class PrivateKeySigner:
         # PyJWT returns raw r||s for ECDSA, as JWS requires.
         return _algorithm(self.alg).sign(data, self.private_key)
 
+    def pkcs8(self) -> bytes:
+        """The key as unencrypted PKCS#8 DER: only for handing it to another process of the same service through
+        a pipe (:mod:`issuer.batch_signing`), never for a file."""
+        return self.private_key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+
+    @classmethod
+    def from_pkcs8(cls, kid: str, alg: str, der: bytes) -> PrivateKeySigner:
+        """The signer whose key :meth:`pkcs8` gave. Raises :class:`InvalidKey` for anything else."""
+        try:
+            key: Any = serialization.load_der_private_key(der, password=None)
+        except (ValueError, TypeError, CryptoUnsupportedAlgorithm) as exc:
+            raise InvalidKey("The private key cannot be read.") from exc
+        if not isinstance(key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+            raise InvalidKey("The private key is of an unsupported type.")
+        return cls(kid, alg, key)
+
 
 @dataclass(frozen=True, slots=True)
 class VerificationKey:

@@ -42,8 +42,17 @@ def format_datetime(moment: datetime) -> str:
 
 def parse_datetime(value: object) -> datetime:
     """Parse an RFC 3339 date-time that carries a zone. Raises ``ValueError`` for anything else."""
-    if not isinstance(value, str) or not _DATETIME.fullmatch(value):
+    if not isinstance(value, str):
         raise ValueError(f"not an RFC 3339 date-time with a zone: {str(value)[:40]!r}")
+    return _parse_text(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_text(value: str) -> datetime:
+    """Remembered: a cohort's credentials share their dates, and each is read when signed and again when read back
+    (an error is not remembered, and a datetime cannot be changed by whoever is handed it)."""
+    if not _DATETIME.fullmatch(value):
+        raise ValueError(f"not an RFC 3339 date-time with a zone: {value[:40]!r}")
     text = value.upper().replace("Z", "+00:00")
     if "." in text:  # fromisoformat takes at most microseconds
         head, _, rest = text.partition(".")

@@ -16,7 +16,7 @@ import typer
 from credentials.errors import CredentialError
 from credentials.hashing import derive_key
 from http_edge.access_log import uvicorn_log_config
-from issuer import audit_checkpoint, registry, repository
+from issuer import audit_checkpoint, batch_signing, registry, repository
 from issuer.achievements import AchievementIn, create_achievement
 from issuer.api_keys import SCOPES, Principal, create_api_key, list_api_keys, revoke_api_key
 from issuer.audit_verify import verify as verify_audit
@@ -459,6 +459,7 @@ def worker(
         typer.echo(f"{ctx.jobs.drain()} job(s) done")
         return
     consumer = ctx.jobs.consumer(threads or ctx.settings.worker_threads, embedded=False)
+    batch_signing.process.start()
     ctx.jobs.sweep()
     settle_heap()
     consumer.run()
@@ -479,6 +480,8 @@ def credentials_import(
     from issuer import cohort_run, cohorts
 
     ctx = _context()
+    if not dry_run:
+        batch_signing.process.start()  # ready for the rows once the file is read
     settle_heap()
     try:
         provider = get_provider(ctx, slug)

@@ -1,14 +1,15 @@
 """Issuing a confirmed cohort: the job a worker runs.
 
 Rows go in batches, each in three steps:
-1. A short transaction applies the duplicate policy and reserves status-list indexes for the rows that get a
-   credential, from the list's shuffled pool, so that nobody is handed them meanwhile.
-2. The credentials are built, signed and read back with no transaction open.
-3. A second transaction applies the policy again (a learner may have received the badge meanwhile, say through
-   the API), stores the credentials with their audit entries and e-mails, and marks every row of the batch done.
+1. The rows are read and looked up under the duplicate policy; a short transaction reserves status-list indexes
+   for those that get a credential, from the list's shuffled pool, so that nobody is handed them meanwhile.
+2. The credentials are built, signed and read back with no transaction open, in the signing process beside the
+   worker (:mod:`issuer.batch_signing`) or in the worker itself.
+3. A second transaction applies the policy again, and that decides (a learner may have received the badge
+   meanwhile, say through the API, or from an earlier row of the file), stores the credentials with their audit
+   entries and e-mails, and marks every row of the batch done.
 
-A helper thread stores one batch while the next is signed: the database's work (on PostgreSQL another process,
-on SQLite code that runs outside Python's lock) overlaps the signing.
+One batch is stored (by a helper thread) while the next is signed, and the next but one read.
 
 A worker that dies leaves every row either issued (its credential stored in the transaction that marked it) or
 pending. Indexes reserved for a batch that was never stored stay unused, which costs nothing: the list's bit
@@ -22,35 +23,38 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
 from credentials.jose import Signer
-from issuer import audit, deliveries, repository, status_lists
+from issuer import audit, batch_signing, deliveries, repository, status_lists
 from issuer.context import IssuerContext
 from issuer.db import changed_rows, one_of, update_rows
-from issuer.errors import InvalidInput
 from issuer.issuance import (
+    Award,
     CredentialRequest,
-    CredentialSigner,
+    Slot,
     StoredCredential,
     credential_rows,
-    draft_of,
     recipient_key,
     record_issued,
 )
-from issuer.models import Achievement, Cohort, CohortRow, Credential, Provider, StatusList, table_of
+from issuer.models import Achievement, Cohort, CohortRow, Credential, Provider, table_of
 from issuer.providers import profile_document
 
 log = logging.getLogger("issuer.cohorts")
 BATCH = 1000
-"""Rows per batch: large enough that signing, not committing, sets the pace."""
+"""Rows per batch at most: large enough that signing, not committing, sets the pace."""
+FIRST_BATCH = 200
+"""Rows in the first batch (and the fewest in any but the last): small, so that signing and storing start at
+once."""
 LEASE = timedelta(minutes=2)
 """A worker holds a cohort this long past its last transaction; after that another worker may take it over."""
 OUTCOMES = ("issued", "skipped", "failed")
@@ -114,26 +118,43 @@ class _Pending(NamedTuple):
 
 
 class _Chosen(NamedTuple):
-    """A row that gets a credential: its request and its duplicate key."""
+    """A row that gets a credential: its request and its keyed digests (the duplicate key, the e-mail's)."""
 
     row: _Pending
     request: CredentialRequest
     key: str
+    email_key: str
+
+
+class _Read(NamedTuple):
+    """A batch's rows read: the outcome of those that get no credential, the others' requests."""
+
+    rows: list[_Pending]
+    outcome: dict[int, dict[str, Any]]
+    chosen: list[_Chosen]
+
+
+_Signing = Future[list[batch_signing.Signed | batch_signing.Unsigned]]
+"""A batch being signed in the signing process."""
 
 
 @dataclass
 class _Batch:
-    """A batch between its two transactions: every row's outcome so far, the rows that get a credential with
-    their reserved status-list slots, then the credentials signed for them."""
+    """A batch between its two transactions: every row's outcome so far, the rows that get a credential (with
+    what they are signed from: their reserved status-list slots), then the credentials signed for them."""
 
     rows: list[_Pending]
-    now: datetime
-    kid: str
     signer: Signer
     outcome: dict[int, dict[str, Any]]
-    chosen: list[_Chosen]
-    slots: list[tuple[StatusList, int]]
+    chosen: dict[int, _Chosen]
+    to_sign: batch_signing.Batch
     signed: list[tuple[_Chosen, StoredCredential]] = field(default_factory=list)
+    outbox: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The e-mail of each signed credential, by its id, ready to be written."""
+
+    @property
+    def kid(self) -> str:
+        return self.to_sign.kid
 
 
 class _Job:
@@ -149,9 +170,12 @@ class _Job:
         self.provider = provider
         self.provider_id = provider.id
         self.achievement = achievement
+        self.award = Award.of(achievement)
         self.issuer = profile_document(ctx, provider, with_context=False)
         self.lease = lease
         self._turn = threading.Lock()
+        self._left = 0
+        """Pending rows not yet read into a batch."""
 
     @classmethod
     def load(cls, ctx: IssuerContext, cohort_id: str, lease: datetime) -> _Job:
@@ -175,17 +199,26 @@ class _Job:
         """Issue every pending row, signing each batch while the one before is stored; returns ``True`` when a
         batch was not stored and its rows are still pending."""
         again = False
+        self._left = self._count_pending()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cohort-store") as storer:
-            batch = self.prepare(self.pending(after=None))
+            batch = self.reserve(self.read(self.pending(after=None)))
+            signing = self.hand_over(batch)
+            if batch is not None and signing is None:
+                self.sign_here(batch)
             storing: Future[tuple[bool, int]] | None = None
             while batch is not None:
-                self.sign(batch)  # meanwhile, the batch before is stored
+                # Meanwhile the batch is signed in the signing process (or it was, here), the one before stored.
+                upcoming = self.read(self.pending(after=batch.rows[-1].line))
                 if storing is not None:
                     again |= _stored(storing, progress)
-                # Prepared while nothing is being stored (the two transactions would only queue for each other).
-                upcoming = self.prepare(self.pending(after=batch.rows[-1].line))
+                # Reserved while nothing is being stored (the two transactions would only queue for each other).
+                batch_after = self.reserve(upcoming)
+                signing_after = self.hand_over(batch_after)  # the process goes on to it as soon as it is done
+                self.take_back(batch, signing)
                 storing = storer.submit(self.store, batch)
-                batch = upcoming
+                if batch_after is not None and signing_after is None:
+                    self.sign_here(batch_after)  # while the batch before is stored
+                batch, signing = batch_after, signing_after
             if storing is not None:
                 again |= _stored(storing, progress)
         return again
@@ -198,60 +231,111 @@ class _Job:
         )
         if after is not None:
             query = query.where(table.c.line > after)
+        size = batch_size(self._left, first=after is None)
         with self.ctx.db.read() as session:
-            found = session.execute(query.order_by(table.c.line).limit(BATCH))
-            return [_Pending(line, data) for line, data in found]
+            found = [_Pending(line, data) for line, data in session.execute(query.order_by(table.c.line).limit(size))]
+        self._left -= len(found)
+        return found
 
-    def prepare(self, rows: list[_Pending]) -> _Batch | None:
-        """The first transaction: each row decided by the policy, status-list slots reserved for those that
-        get a credential."""
+    def _count_pending(self) -> int:
+        table = table_of(CohortRow)
+        query = select(func.count()).where(table.c.cohort_id == self.cohort.id, table.c.state == "pending")
+        with self.ctx.db.read() as session:
+            return int(session.scalar(query) or 0)
+
+    def read(self, rows: list[_Pending]) -> _Read | None:
+        """Each row's request and duplicate key, and the rows the policy lets through (no write transaction: done
+        while the batch before is stored)."""
         if not rows:
             return None
-        now = datetime.now(UTC)
         outcome: dict[int, dict[str, Any]] = {}
         candidates = []
         for row in rows:
             try:
-                request = _request(self.achievement, row.data or {}, self.cohort.policy)
+                request = batch_signing.request_for(self.achievement.id, row.data or {}, self.cohort.policy)
             except ValidationError as exc:  # checked when the file was read; a rule changed since, say
                 problem = exc.errors()[0]
                 outcome[row.line] = _not_issuable(str(problem["loc"][-1]), str(problem["msg"]))
                 continue
-            key = recipient_key(self.ctx.recipient_key, self.achievement.id, request.recipient.email)
-            candidates.append(_Chosen(row, request, key))
-        with self._transaction() as session:
+            email = request.recipient.email
+            key = recipient_key(self.ctx.recipient_key, self.achievement.id, email)
+            candidates.append(_Chosen(row, request, key, self.ctx.vault.email_key(email)))
+        # A first look, so that rows the policy turns away are not signed; it is applied again when the batch is
+        # stored, and that decides.
+        with self.ctx.db.read() as session:
             chosen = self._apply_policy(session, candidates, outcome)
+        return _Read(rows, outcome, chosen)
+
+    def reserve(self, read: _Read | None) -> _Batch | None:
+        """The first transaction: status-list slots reserved for the rows that get a credential."""
+        if read is None:
+            return None
+        rows, outcome, chosen = read
+        now = datetime.now(UTC)
+        with self._transaction() as session:
             kid, signer = self.ctx.signer_for(session, self.provider, now)
             slots = (
                 status_lists.allocate(self.ctx, session, self.provider, len(chosen), signer, ahead=True)
                 if chosen
                 else []
             )
-        return _Batch(rows, now, kid, signer, outcome, chosen, slots)
+        to_sign = batch_signing.Batch(
+            self.ctx.urls,
+            self.provider_id,
+            self.provider.slug,
+            kid,
+            now,
+            self.issuer,
+            self.award,
+            self.cohort.id,
+            self.cohort.policy,
+            [
+                batch_signing.Row(
+                    row.row.line, row.row.data or {}, row.key, row.email_key, _external_id(row.row), Slot.of(*slot)
+                )
+                for row, slot in zip(chosen, slots, strict=True)
+            ],
+        )
+        return _Batch(rows, signer, outcome, {row.row.line: row for row in chosen}, to_sign)
 
-    def sign(self, batch: _Batch) -> None:
-        """Sign the chosen rows' credentials, with no transaction open; a row that cannot be signed fails alone."""
-        credentials = CredentialSigner(self.ctx, self.provider, batch.kid, batch.signer, batch.now)
-        for chosen, slot in zip(batch.chosen, batch.slots, strict=True):
-            # Built just before it is signed, and dropped after: a batch never sits in memory as documents.
-            draft = draft_of(
-                self.ctx,
-                self.issuer,
-                self.achievement,
-                chosen.request,
-                batch.now,
-                key=chosen.key,
-                external_id=_external_id(chosen.row),
-                cohort_id=self.cohort.id,
-            )
-            try:
-                record = credentials.sign(draft, slot)
-            except InvalidInput as failure:  # too large to sign, say
-                named = (failure.fields or [{}])[0]
-                where = str(named["field"]) if named.get("field") else None
-                batch.outcome[chosen.row.line] = _not_issuable(where, str(named.get("message", failure.message)))
-                continue
-            batch.signed.append((chosen, record))
+    @staticmethod
+    def hand_over(batch: _Batch | None) -> _Signing | None:
+        """Give the batch to the signing process, if it takes it (see :mod:`issuer.batch_signing`)."""
+        return batch_signing.process.hand_over(batch.to_sign, batch.signer) if batch is not None else None
+
+    def take_back(self, batch: _Batch, handed: _Signing | None) -> None:
+        """Wait for the batch the signing process took (if it did); should the process die, sign it here."""
+        if handed is None:
+            return
+        try:
+            done = handed.result()
+        except BrokenProcessPool:
+            batch_signing.process.lost()
+            self.sign_here(batch)
+        else:
+            self._take(batch, done)
+
+    def sign_here(self, batch: _Batch) -> None:
+        """Sign the batch in this process, with no transaction open."""
+        self._take(batch, batch_signing.sign(batch.to_sign, batch.signer))
+
+    def _take(self, batch: _Batch, done: list[batch_signing.Signed | batch_signing.Unsigned]) -> None:
+        """The signed credentials, with their e-mails made ready here rather than in the store's transaction."""
+        for result in done:
+            if isinstance(result, batch_signing.Signed):
+                batch.signed.append((batch.chosen[result.line], result.record))
+            else:
+                batch.outcome[result.line] = _not_issuable(result.field, result.reason)
+        mail = deliveries.outbox_rows(
+            self.ctx,
+            [
+                deliveries.Addressed(
+                    record.id, self.provider_id, chosen.request.recipient.email, chosen.request.language
+                )
+                for chosen, record in batch.signed
+            ],
+        )
+        batch.outbox = {row["credential_id"]: row for row in mail}
 
     def _apply_policy(
         self, session: Session, candidates: Sequence[_Chosen], outcome: dict[int, dict[str, Any]]
@@ -288,24 +372,18 @@ class _Job:
             outcome = dict(batch.outcome)
             kept = {chosen.row.line for chosen in self._apply_policy(session, [c for c, _ in batch.signed], outcome)}
             stored = [(chosen, record) for chosen, record in batch.signed if chosen.row.line in kept]
-            with credential_rows(session) as rows:
-                for _, record in stored:
-                    rows.write(vars(record))
             records = [record for _, record in stored]
-            record_issued(self.ctx, session, self.provider_id, records, self.cohort.created_by)
-            deliveries.queue(
-                self.ctx,
-                session,
-                [
-                    deliveries.Addressed(
-                        record.id, self.provider_id, chosen.request.recipient.email, chosen.request.language
-                    )
-                    for chosen, record in stored
-                ],
-            )
-            for chosen, record in stored:
-                outcome[chosen.row.line] = {"state": "issued", "credential_id": record.id}
-            _record_outcomes(session, self.cohort.id, batch.rows, outcome)
+            audit.trail(session)  # its statements now: none may run while the credentials stream to the database
+            with credential_rows(session) as rows:
+                for record in records:
+                    rows.write(vars(record))
+                # Meanwhile the database stores them (on PostgreSQL): the audit entries are chained, the outcomes made.
+                record_issued(self.ctx, session, self.provider_id, records, self.cohort.created_by)
+                for chosen, record in stored:
+                    outcome[chosen.row.line] = {"state": "issued", "credential_id": record.id}
+                outcomes = _outcome_rows(self.cohort.id, batch.rows, outcome)
+            deliveries.queue_rows(self.ctx, session, [batch.outbox[record.id] for record in records])
+            update_rows(session, table_of(CohortRow), ("cohort_id", "line"), outcomes)
             table = table_of(Cohort)
             tally = {state: sum(1 for value in outcome.values() if value["state"] == state) for state in OUTCOMES}
             session.execute(
@@ -343,6 +421,16 @@ class _Job:
                 )
 
 
+def batch_size(left: int, *, first: bool) -> int:
+    """How many of the ``left`` pending rows the next batch takes: :data:`FIRST_BATCH` first, so that signing
+    and storing start at once; then half of what is left, up to :data:`BATCH`, so that the last batch, whose
+    storing nothing overlaps, is short; a few left go together. (The rows found may be fewer, if another worker
+    took over meanwhile.)"""
+    if left <= 2 * FIRST_BATCH:
+        return max(1, left)
+    return FIRST_BATCH if first else min(BATCH, left // 2)
+
+
 def _stored(storing: Future[tuple[bool, int]], progress: Callable[[int], object] | None) -> bool:
     """Wait for a batch's store; tell ``progress`` its rows. ``True`` when it was not stored."""
     stored, rows = storing.result()
@@ -366,24 +454,6 @@ def _renew(session: Session, cohort_id: str, lease: datetime) -> datetime:
     if not held:
         raise _LeaseLost
     return renewed
-
-
-def _request(achievement: Achievement, data: dict[str, Any], policy: str) -> CredentialRequest:
-    body: dict[str, Any] = {
-        "achievement": achievement.id,
-        "recipient": {"name": data["name"], "email": data["email"]},
-        "allowDuplicate": policy == "allow",
-        "language": data.get("language") or "pl",
-    }
-    if data.get("narrative"):
-        body["narrative"] = data["narrative"]
-    if data.get("evidence_url"):
-        body["evidence"] = [{"id": data["evidence_url"]}]
-    if data.get("result"):
-        body["result"] = [{"value": data["result"]}]
-    if data.get("valid_until"):
-        body["validUntil"] = data["valid_until"]
-    return CredentialRequest.model_validate(body)
 
 
 def _not_issuable(where: str | None, reason: str) -> dict[str, Any]:
@@ -410,24 +480,17 @@ def _held_external(session: Session, provider_id: int, achievement_id: str, exte
     return {str(external_id): credential_id for external_id, credential_id in session.execute(query)}
 
 
-def _record_outcomes(
-    session: Session, cohort_id: str, rows: Sequence[_Pending], outcome: dict[int, dict[str, Any]]
-) -> None:
-    """Every row's outcome in one bulk update (an UPDATE per row would cost more than its signature)."""
-    update_rows(
-        session,
-        table_of(CohortRow),
-        ("cohort_id", "line"),
-        [
-            {
-                "cohort_id": cohort_id,
-                "line": row.line,
-                "state": outcome[row.line]["state"],
-                "credential_id": outcome[row.line].get("credential_id"),
-                "errors": outcome[row.line].get("errors"),
-                # The e-mail goes: the delivery holds it, sealed, for as long as it is needed.
-                "data": {key: value for key, value in (row.data or {}).items() if key != "email"},
-            }
-            for row in rows
-        ],
-    )
+def _outcome_rows(cohort_id: str, rows: Sequence[_Pending], outcome: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every row's outcome, for one bulk update (an UPDATE per row would cost more than its signature)."""
+    return [
+        {
+            "cohort_id": cohort_id,
+            "line": row.line,
+            "state": outcome[row.line]["state"],
+            "credential_id": outcome[row.line].get("credential_id"),
+            "errors": outcome[row.line].get("errors"),
+            # The e-mail goes: the delivery holds it, sealed, for as long as it is needed.
+            "data": {key: value for key, value in (row.data or {}).items() if key != "email"},
+        }
+        for row in rows
+    ]

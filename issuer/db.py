@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sqlite3
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,9 +21,11 @@ import orjson
 from sqlalchemy import (
     JSON,
     Column,
+    Connection,
     CursorResult,
     Dialect,
     Engine,
+    LargeBinary,
     MetaData,
     Result,
     Table,
@@ -162,12 +165,37 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
                 writer.write(row)
 
 
+def _rows_per_statement(connection: Connection, columns: int) -> int:
+    """How many rows of ``columns`` values one SQLite statement may carry: up to 500, within the library's limit on
+    parameters (999 before SQLite 3.32)."""
+    driver = connection.connection.driver_connection
+    limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if driver is not None else 999
+    return max(1, min(500, limit // columns))
+
+
 def _bind(kind: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
-    """How a value of this column type is handed to the driver (``None``: as it is)."""
+    """How a value of this column type is handed to the driver (``None``: as it is). Outside JSON columns (whose
+    dicts may change between rows), the very value converted last is not converted again: rows written together
+    often share one, say their issue date, or an empty column. (A bytearray changed between two rows would be
+    written as first converted: the writers here hand over bytes.)"""
     if isinstance(kind, JSON):
         # As JSON text (which COPY reads into the column on PostgreSQL), written by orjson.
         return _json_text
-    return kind.dialect_impl(dialect).bind_processor(dialect)
+    if isinstance(kind, LargeBinary):
+        return None  # bytes as they are: both drivers take them for a blob (wrapped, psycopg's COPY would not)
+    process = kind.dialect_impl(dialect).bind_processor(dialect)
+    return _remembering(process) if process is not None else None
+
+
+def _remembering(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    last: list[Any] = [_remembering, None]  # no value is this function, so the first is converted
+
+    def convert(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, process(value)
+        return last[1]
+
+    return convert
 
 
 def _json_text(value: Any) -> str | None:
@@ -188,15 +216,15 @@ _JSON_COLUMN = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjso
 
 def update_rows(session: Session, table: Table, key: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
     """Give many rows, each found by its ``key`` columns, the values of their other columns (dicts with the
-    same keys), in the session's transaction: one executemany on SQLite; on PostgreSQL the new values go through
-    ``COPY`` into a temporary table and one ``UPDATE … FROM`` applies them (psycopg's executemany would send
-    every row as a statement of its own)."""
+    same keys), in the session's transaction: the new values go into a temporary table (see :class:`RowWriter`)
+    and one ``UPDATE … FROM`` applies them. An UPDATE per row would cost a round trip each on PostgreSQL, and on
+    SQLite a wait for Python's lock each (an SQLite older than 3.33, which has no ``UPDATE … FROM``, gets them)."""
     if not rows:
         return
     names = list(rows[0])
     changed = [name for name in names if name not in key]
     connection = session.connection()
-    if connection.dialect.name != "postgresql":
+    if connection.dialect.name == "sqlite" and sqlite3.sqlite_version_info < (3, 33):
         statement = (
             update(table)
             .where(*(table.c[name] == bindparam(f"key_{name}") for name in key))
@@ -258,7 +286,9 @@ class RowWriter:
         else:
             assert dialect.paramstyle == "qmark"
             # Names quoted by the dialect, from the table's own columns; the values go as parameters.
-            self._statement = f"INSERT INTO {listed} VALUES ({', '.join('?' * len(columns))})"  # noqa: S608
+            self._statement = f"INSERT INTO {listed} VALUES "  # noqa: S608
+            self._row_marks = f"({', '.join('?' * len(columns))})"
+            self._rows_per_statement = _rows_per_statement(self._connection, len(columns))
         self._gathered: list[tuple[Any, ...]] = []
         self._copying: Any = None
         self._copy: Any = None
@@ -284,8 +314,8 @@ class RowWriter:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _trace: object) -> None:
         if self._copying is None:
-            if kind is None and self._gathered:
-                self._connection.exec_driver_sql(self._statement, self._gathered)
+            if kind is None:
+                self._insert_gathered()
             return
         self._copy = None
         try:
@@ -299,6 +329,16 @@ class RowWriter:
                 self._reraise(failure)
         finally:
             self._cursor.close()
+
+    def _insert_gathered(self) -> None:
+        """SQLite: the gathered rows, many to a statement. The driver lets go of Python's lock while SQLite runs a
+        statement and takes it back after; one statement per row would take it back a thousand times, each time
+        waiting for whatever else this process runs (say, the thread signing the next batch)."""
+        rows, size = self._gathered, self._rows_per_statement
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
+            marks = ",".join([self._row_marks] * len(chunk))
+            self._connection.exec_driver_sql(self._statement + marks, tuple(value for row in chunk for value in row))
 
     def _start_copy(self) -> None:
         import psycopg

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
@@ -66,11 +66,24 @@ def _host(ctx: IssuerContext) -> str:
 def queue(ctx: IssuerContext, session: Session, items: Sequence[Addressed]) -> None:
     """Write one queued delivery per item inside the caller's transaction; they go to the job queue once it
     commits."""
-    if not items:
+    queue_rows(ctx, session, outbox_rows(ctx, items))
+
+
+def queue_rows(ctx: IssuerContext, session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """:func:`queue` for rows made by :func:`outbox_rows` beforehand (say, by a cohort's worker while the batch
+    before is stored)."""
+    if not rows:
         return
+    insert_rows(session, table_of(Delivery), rows)
+    ids = [row["credential_id"] for row in rows]
+    session.info.setdefault("after_commit", []).append(lambda: ctx.jobs.deliver_many(ids))
+
+
+def outbox_rows(ctx: IssuerContext, items: Sequence[Addressed]) -> list[dict[str, Any]]:
+    """The queued deliveries of ``items``, the address sealed, ready to be written by :func:`queue_rows`."""
     now = datetime.now(UTC)
     host = _host(ctx)
-    rows = [
+    return [
         {
             "credential_id": item.credential_id,
             "provider_id": item.provider_id,
@@ -87,9 +100,6 @@ def queue(ctx: IssuerContext, session: Session, items: Sequence[Addressed]) -> N
         }
         for item in items
     ]
-    insert_rows(session, table_of(Delivery), rows)
-    ids = [item.credential_id for item in items]
-    session.info.setdefault("after_commit", []).append(lambda: ctx.jobs.deliver_many(ids))
 
 
 def resend(ctx: IssuerContext, provider_id: int, credential_id: str, actor: str) -> Delivery:

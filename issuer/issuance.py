@@ -159,6 +159,20 @@ class Draft:
     cohort_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """Where a credential's status is kept: its status list (database id and number) and its index on it."""
+
+    list_id: int
+    number: int
+    index: int
+
+    @classmethod
+    def of(cls, listed: StatusList, index: int) -> Slot:
+        assert listed.id is not None
+        return cls(listed.id, listed.number, index)
+
+
 @dataclass(frozen=True)
 class StoredCredential:
     """A credential row as written (plain data: building ORM objects for a whole cohort costs more than signing)."""
@@ -281,23 +295,63 @@ def draft_of(
 ) -> Draft:
     """The credential ``request`` asks for, built and ready to sign; ``key`` is its duplicate guard when the
     caller has worked it out already."""
+    return build_draft(
+        ctx.urls,
+        issuer,
+        Award.of(achievement),
+        request,
+        issued_at,
+        key=key or recipient_key(ctx.recipient_key, achievement.id, request.recipient.email),
+        email_key=ctx.vault.email_key(request.recipient.email),
+        external_id=external_id,
+        cohort_id=cohort_id,
+    )
+
+
+@dataclass(frozen=True)
+class Award:
+    """What a credential takes from its achievement (plain data, which may cross to a signing process)."""
+
+    id: str
+    document: dict[str, Any]
+    validity_months: int | None
+
+    @classmethod
+    def of(cls, achievement: Achievement) -> Award:
+        return cls(achievement.id, achievement.document, achievement.validity_months)
+
+
+def build_draft(
+    urls: Urls,
+    issuer: dict[str, Any],
+    award: Award,
+    request: CredentialRequest,
+    issued_at: datetime,
+    *,
+    key: str,
+    email_key: str,
+    external_id: str | None = None,
+    cohort_id: str | None = None,
+) -> Draft:
+    """:func:`draft_of` once the keyed digests (the duplicate guard ``key``, the ``email_key``) are worked out:
+    needs no secret."""
     credential_id = str(uuid.uuid4())
     document = build_credential(
-        credential_url=ctx.urls.credential(credential_id),
+        credential_url=urls.credential(credential_id),
         issuer=issuer,
-        achievement=achievement.document,
+        achievement=award.document,
         request=request,
         issued_at=issued_at,
         salt=secrets.token_hex(16),
-        validity_months=achievement.validity_months,
+        validity_months=award.validity_months,
     )
     return Draft(
         credential_id,
         document,
-        achievement.id,
-        key or recipient_key(ctx.recipient_key, achievement.id, request.recipient.email),
+        award.id,
+        key,
         learner_name=request.recipient.name,
-        email_key=ctx.vault.email_key(request.recipient.email),
+        email_key=email_key,
         external_id=external_id,
         cohort_id=cohort_id,
     )
@@ -474,27 +528,26 @@ class CredentialSigner:
 
     def __init__(
         self,
-        ctx: IssuerContext,
-        provider: Provider,
+        urls: Urls,
+        provider_id: int,
+        slug: str,
         kid: str,
         signer: Signer,
         now: datetime,
         profile: Profile = "ob3",
     ) -> None:
-        assert provider.id is not None
-        self._ctx = ctx
-        self._provider_id = provider.id
-        self._slug = provider.slug
+        self._urls = urls
+        self._provider_id = provider_id
+        self._slug = slug
         self._now = now
         self.kid = kid
         self._jws = CompactSigner(signer, profile)
 
-    def sign(self, draft: Draft, slot: tuple[StatusList, int], prefix: str = "") -> StoredCredential:
+    def sign(self, draft: Draft, slot: Slot, prefix: str = "") -> StoredCredential:
         """The signed credential of ``draft`` at its status-list ``slot``; ``prefix`` (``rows[3]``) is put before
         the fields an :class:`InvalidInput` names."""
-        listed, index = slot
         document = dict(draft.document)
-        entry = status_lists.status_entry(self._ctx, self._slug, listed.number, index)
+        entry = status_lists.status_entry(self._urls, self._slug, slot.number, slot.index)
         # A credential posted whole (VC-API) may bring status entries of its own: ours is added beside them.
         given = document.get("credentialStatus")
         document["credentialStatus"] = (
@@ -525,8 +578,8 @@ class CredentialSigner:
             recipient_key=draft.recipient_key,
             issued_at=self._now,
             valid_until=parse_datetime(valid_until) if valid_until else None,
-            status_list_id=listed.id,
-            status_index=index,
+            status_list_id=slot.list_id,
+            status_index=slot.index,
             learner_name=draft.learner_name,
             email_key=draft.email_key,
             external_id=draft.external_id,
@@ -580,13 +633,13 @@ def sign_and_store(
     (``rows[i]``) when there are several, if one would not match the schema, which rolls the whole batch back."""
     assert provider.id is not None
     kid, signer = ctx.signer_for(session, provider, now)
-    credentials = CredentialSigner(ctx, provider, kid, signer, now, profile)
+    credentials = CredentialSigner(ctx.urls, provider.id, provider.slug, kid, signer, now, profile)
     slots = status_lists.allocate(ctx, session, provider, len(drafts), signer)
     records = []
     # Each is handed to the database as it is signed: on PostgreSQL the server stores it while the next is signed.
     with credential_rows(session) as rows:
-        for row, (draft, slot) in enumerate(zip(drafts, slots, strict=True)):
-            record = credentials.sign(draft, slot, "" if len(drafts) == 1 else f"rows[{row}]")
+        for row, (draft, (listed, index)) in enumerate(zip(drafts, slots, strict=True)):
+            record = credentials.sign(draft, Slot.of(listed, index), "" if len(drafts) == 1 else f"rows[{row}]")
             rows.write(vars(record))
             records.append(record)
     record_issued(ctx, session, provider.id, records, actor)

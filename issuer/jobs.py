@@ -151,6 +151,9 @@ class EmbeddedWorker:
         self._started = threading.Event()
 
     def start(self) -> None:
+        from issuer import batch_signing
+
+        batch_signing.process.start()
         self.consumer.start()
         self.queue._sweep()  # queued, so a worker picks it up at once
         self._started.set()
@@ -158,3 +161,6 @@ class EmbeddedWorker:
     def stop(self) -> None:
         if self._started.is_set():
             self.consumer.stop(graceful=True)
+            from issuer import batch_signing
+
+            batch_signing.process.stop()

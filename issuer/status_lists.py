@@ -27,18 +27,15 @@ from credentials.ob3 import VC_CONTEXT, format_datetime, jwt_claims_for
 from issuer import repository
 from issuer.context import IssuerContext
 from issuer.models import Provider, StatusIndexPool, StatusList, table_of, utcnow
+from issuer.urls import Urls
 
 _random = secrets.SystemRandom()
 log = logging.getLogger("issuer.status_lists")
 
 
-def list_url(ctx: IssuerContext, slug: str, number: int) -> str:
-    return f"{ctx.settings.public_url}/status/{slug}/{number}"
-
-
-def status_entry(ctx: IssuerContext, slug: str, number: int, index: int) -> dict[str, str]:
+def status_entry(urls: Urls, slug: str, number: int, index: int) -> dict[str, str]:
     """The ``credentialStatus`` object a credential carries."""
-    url = list_url(ctx, slug, number)
+    url = urls.status_list(slug, number)
     return {
         "id": f"{url}#{index}",
         "type": status_list.ENTRY_TYPE,
@@ -57,7 +54,7 @@ def signed_list(
 
 def sign_bits(ctx: IssuerContext, provider: Provider, number: int, bits: bytearray, signer: Signer) -> str:
     """Sign the ``BitstringStatusListCredential`` of list ``number`` carrying ``bits``."""
-    url = list_url(ctx, provider.slug, number)
+    url = ctx.urls.status_list(provider.slug, number)
     document = {
         "@context": [VC_CONTEXT],
         "id": url,
@@ -107,10 +104,11 @@ def _build_pool(session: Session, current: StatusList) -> None:
     """Store the list's free indexes in a random order, in chunks; done once per list, when it fills up."""
     assert current.id is not None
     used = repository.used_status_indexes(session, current.id)
-    free = [index for index in range(current.length) if index not in used]
+    free = [index for index in range(current.length) if index not in used] if used else range(current.length)
     # A uniformly random order: sort by 64-bit keys from the operating system's CSPRNG (a tie is harmless).
     keys = memoryview(os.urandom(8 * len(free))).cast("Q")
-    order = [free[position] for position in sorted(range(len(free)), key=keys.__getitem__)]
+    positions = sorted(range(len(free)), key=keys.__getitem__)
+    order = [free[position] for position in positions] if used else positions
     rows = [
         {
             "status_list_id": current.id,

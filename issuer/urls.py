@@ -35,6 +35,10 @@ class Urls:
         path = [segment for segment in parts.path.split("/") if segment]
         return ":".join(["did", "web", host, *path, "issuers", slug])
 
+    def status_list(self, slug: str, number: int) -> str:
+        """The provider's status list ``number``: a ``BitstringStatusListCredential``."""
+        return f"{self.public_url}/status/{slug}/{number}"
+
     def achievement(self, achievement_id: str) -> str:
         return f"{self.public_url}/achievements/{achievement_id}"
 

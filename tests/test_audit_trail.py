@@ -479,3 +479,32 @@ def test_credential_rows_name_no_plain_digest_of_the_email(ctx: IssuerContext, b
     for n, (achievement_id, stored) in enumerate(rows):
         assert stored != sha256_hex(f"{achievement_id}\nosoba{n}@example.org".encode())
         assert all(stored != sha256_hex(f"{achievement_id}\nosoba{m}@example.org".encode()) for m in range(3))
+
+
+@pytest.mark.parametrize(
+    "details",
+    [
+        {"achievement": "urn:uuid:0b7d", "kid": "bench-2026"},
+        {"reason": "Zażółć gęślą jaźń — Оксана 😀", "control": "tab\there\nline\x01\x1f\u2028", "quote": '"\\'},
+        {"nested": {"b": [1, -2, 2**63 - 1, True, None], "a": {"z": "", "y": []}}, "big": 2**70},
+        {"issued": 3, "weight": 0.1, "tiny": 1e-7, "huge": 1e16},  # floats: the standard library writes them
+        {"ids": ("a", "b")},
+        {7: "keys that are no text", 12: "sorted as numbers"},
+    ],
+)
+def test_an_entrys_link_is_the_compact_sorted_json_the_chain_was_started_with(details: dict[Any, Any]) -> None:
+    # Every link ever written is checked again by recomputing it: the bytes must stay those of
+    # json.dumps(sort_keys, compact separators, unescaped Unicode), whichever library writes them.
+    key = secrets.token_bytes(32)
+    entry = {
+        "seq": 41,
+        "at": utcnow(),
+        "provider_id": 3,
+        "actor": "coordinator",
+        "action": "credential.issued",
+        "subject": "http://127.0.0.1:8000/credentials/0b7d",
+        "details": details,
+    }
+    content = [41, "f" * 64, entry["at"].isoformat(), 3, "coordinator", "credential.issued", entry["subject"]]
+    expected = json.dumps([*content, details], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert entry_mac(key, "f" * 64, entry) == hmac_sha256(key, expected.encode()).hex()

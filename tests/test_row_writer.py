@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import JSON, Column, Integer, LargeBinary, MetaData, Table, Text, exc, func, select
 
-from issuer.db import Database, RowWriter, insert_rows, make_engine
+from issuer.db import Database, RowWriter, insert_rows, make_engine, update_rows
 from issuer.models import UTCDateTime, utcnow
 
 metadata = MetaData()
@@ -94,3 +94,51 @@ def test_a_value_the_database_cannot_read_is_not_quoted_back(db: Database) -> No
     assert "Ścibor" not in str(raised.value)
     assert "row_writer_people" in str(raised.value)
     assert stored(db) == []
+
+
+def test_more_rows_than_one_statement_takes_are_all_stored_in_order(db: Database) -> None:
+    # SQLite gets up to 500 rows to a statement: 1,234 rows take three, the last one short.
+    names = [f"Uczestnik {number:04d}" for number in range(1234)]
+    with db.write() as session:
+        insert_rows(session, people, [person(name) for name in names])
+    rows = stored(db)
+    assert [row["name"] for row in rows] == names
+    assert {row["joined"] for row in rows} == {JOINED}
+
+
+def test_a_refused_row_in_a_later_statement_still_writes_nothing(db: Database) -> None:
+    with db.write() as session:
+        insert_rows(session, people, [person("Oksana Bondarenko")])
+    batch = [person(f"Uczestnik {number:04d}") for number in range(700)] + [person("Oksana Bondarenko")]
+    with pytest.raises(exc.IntegrityError), db.write() as session:
+        insert_rows(session, people, batch)
+    assert [row["name"] for row in stored(db)] == ["Oksana Bondarenko"]
+
+
+def test_values_shared_by_rows_are_each_stored_as_given(db: Database) -> None:
+    later = JOINED + timedelta(days=1)
+    with db.write() as session, RowWriter(session, people, ["name", "joined", "notes", "sealed"]) as writer:
+        writer.write(person("Anna", sealed=b"\x01"))
+        writer.write(person("Zofia", sealed=b"\x02"))
+        writer.write(person("Jan", joined=later, sealed=None))
+        writer.write(person("Ewa", sealed=None))
+    rows = stored(db)
+    assert [row["sealed"] for row in rows] == [b"\x01", b"\x02", None, None]
+    assert [row["joined"] for row in rows] == [JOINED, JOINED, later, JOINED]
+
+
+def test_update_rows_gives_each_row_found_by_its_key_its_own_values(db: Database) -> None:
+    with db.write() as session:
+        insert_rows(session, people, [person(f"Uczestnik {number}", tier=1) for number in range(600)])
+    changes = [
+        {"name": f"Uczestnik {number}", "tier": number % 7, "notes": {"row": number}} for number in range(0, 600, 2)
+    ]
+    with db.write() as session:
+        update_rows(session, people, ("name",), changes)
+    rows = {row["name"]: row for row in stored(db)}
+    for number in range(600):
+        row = rows[f"Uczestnik {number}"]
+        if number % 2:
+            assert (row["tier"], row["notes"]) == (1, {"city": "Lublin", "levels": [1, 2]})
+        else:
+            assert (row["tier"], row["notes"]) == (number % 7, {"row": number})
