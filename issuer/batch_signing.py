@@ -23,6 +23,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,6 +41,8 @@ log = logging.getLogger("issuer.batch_signing")
 
 HANDED_OVER_FROM = 100
 """A batch with fewer credentials is signed in the worker: handing it over would cost more than it saves."""
+RESTART_AFTER = 60.0
+"""Seconds after the process died before a batch starts another."""
 
 
 class Row(NamedTuple):
@@ -134,12 +137,14 @@ def sign(batch: Batch, signer: Signer) -> list[Signed | Unsigned]:
 
 
 class SigningProcess:
-    """This worker's signing process: started once, used once it has answered, replaced if it dies."""
+    """This worker's signing process: started with the worker, used once it has answered, started again (at most
+    once a minute) if it dies."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
         self._ready = threading.Event()
+        self._lost_at: float | None = None
         self.pid: int | None = None
         """The process's id, once it has answered."""
         self.handed_over = 0
@@ -150,6 +155,7 @@ class SigningProcess:
         with self._lock:
             if self._executor is not None:
                 return
+            self._lost_at = None
             # Spawned, not forked: the worker runs threads, and a fork copies their locks in whatever state.
             self._executor = ProcessPoolExecutor(
                 max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_settle
@@ -170,17 +176,19 @@ class SigningProcess:
         """Give the batch to the process; ``None`` when it is signed here instead (the process not ready, the
         batch small, or the key not held in memory)."""
         executor = self._executor
+        if executor is None and self._lost_at is not None and time.monotonic() - self._lost_at > RESTART_AFTER:
+            self.start()  # ready for a later batch
         if executor is None or not self._ready.is_set() or len(batch.rows) < HANDED_OVER_FROM:
             return None
         if not isinstance(signer, PrivateKeySigner):
             return None
-        key = signer.pkcs8()
         try:
-            handed = executor.submit(_sign_handed_over, batch, signer.kid, signer.alg, key)
+            handed = executor.submit(_sign_handed_over, batch, signer.kid, signer.alg, signer.pkcs8())
         except RuntimeError:  # broken or shut down
             self.lost()
             return None
-        self.handed_over += 1
+        with self._lock:
+            self.handed_over += 1
         return handed
 
     def lost(self) -> None:
@@ -189,6 +197,7 @@ class SigningProcess:
             executor, self._executor = self._executor, None
             self._ready.clear()
             self.pid = None
+            self._lost_at = time.monotonic()
         if executor is not None:
             log.warning("the signing process stopped: its batch is signed in the worker")
             executor.shutdown(wait=False, cancel_futures=True)
@@ -198,6 +207,7 @@ class SigningProcess:
             executor, self._executor = self._executor, None
             self._ready.clear()
             self.pid = None
+            self._lost_at = None
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
 

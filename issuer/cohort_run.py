@@ -9,7 +9,7 @@ Rows go in batches, each in three steps:
    meanwhile, say through the API, or from an earlier row of the file), stores the credentials with their audit
    entries and e-mails, and marks every row of the batch done.
 
-One batch is stored (by a helper thread) while the next is signed, and the next but one read.
+One batch is stored (by a helper thread) while the next is signed and the one after it read.
 
 A worker that dies leaves every row either issued (its credential stored in the transaction that marked it) or
 pending. Indexes reserved for a batch that was never stored stay unused, which costs nothing: the list's bit
