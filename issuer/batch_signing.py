@@ -22,6 +22,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -224,6 +225,8 @@ _signers: dict[tuple[str, bytes], Signer] = {}
 def _settle() -> None:
     """Stop when the worker stops, however it stops; and keep the loaded modules out of the collector's sight
     (as :func:`issuer.jobs.settle_heap` does in the worker)."""
+    # Ctrl-C in a terminal reaches the whole process group: the worker stops this process in its own time.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=_exit_after, args=(parent,), name="worker-watch", daemon=True).start()
