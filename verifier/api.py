@@ -13,6 +13,8 @@ from pydantic import BaseModel
 from verifier.envelope import MalformedEnvelope, token_of, unwrap_envelope
 from verifier.http_errors import InvalidInput, MalformedRequest, responses
 from verifier.pipeline import Verifier
+from verifier.presentation import SCHEMA as PRESENTATION_SCHEMA
+from verifier.presentation import UNSIGNED, MalformedPresentation, summary, verify_presentation
 from verifier.report import Report
 
 router = APIRouter()
@@ -115,3 +117,53 @@ async def verify_api(request: Request) -> JSONResponse:
             raise InvalidInput("The field 'credential' must hold the JWT, a link, or an EnvelopedVerifiableCredential.")
     report = await run(get_verifier(request), value)
     return JSONResponse(report.as_dict())
+
+
+class PresentationOut(BaseModel):
+    """Each credential's report, in the presentation's order, with a summary of the verdicts and outcomes."""
+
+    summary: dict[str, Any]
+    credentials: list[ReportOut]
+    warnings: list[str]
+
+
+@router.post(
+    "/api/v1/presentations/verify",
+    response_model=None,
+    responses={
+        200: {"model": PresentationOut, "description": "A report per credential (invalid ones are a normal 200)."},
+        **responses(400, 413, 422),
+    },
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"presentation": PRESENTATION_SCHEMA},
+                        "required": ["presentation"],
+                    }
+                }
+            },
+            "required": True,
+        }
+    },
+)
+async def verify_presentation_api(request: Request) -> JSONResponse:
+    """Verify every credential of a presentation (a learner's profile, say), each on its own."""
+    try:
+        document = json.loads(await request.body())
+    except (ValueError, RecursionError) as exc:
+        raise MalformedRequest('Send JSON {"presentation": <VerifiablePresentation>}.') from exc
+    if not isinstance(document, dict) or "presentation" not in document:
+        raise InvalidInput("The field 'presentation' must hold a VerifiablePresentation.")
+    try:
+        reports = await verify_presentation(get_verifier(request), document["presentation"])
+    except MalformedPresentation as exc:
+        raise InvalidInput(str(exc)) from exc
+    body = {
+        "summary": summary(reports),
+        "credentials": [report.as_dict() for report in reports],
+        "warnings": [UNSIGNED],
+    }
+    return JSONResponse(body)

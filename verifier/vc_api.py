@@ -1,4 +1,5 @@
-"""The W3C VC-API verifying interface: ``POST /credentials/verify``, a thin adapter over the same pipeline.
+"""The W3C VC-API verifying interface: ``POST /credentials/verify`` and ``POST /presentations/verify``, thin
+adapters over the same pipeline.
 
 It takes ``{"verifiableCredential": <EnvelopedVerifiableCredential>, "options": {...}}`` (option keys this
 verifier does not use are ignored) and answers a VC-API ``VerificationResult``. *valid* is ``verified: true``;
@@ -17,6 +18,8 @@ from fastapi.responses import JSONResponse
 from verifier.api import get_verifier
 from verifier.envelope import MalformedEnvelope, unwrap_envelope
 from verifier.http_errors import responses
+from verifier.presentation import SCHEMA as PRESENTATION_SCHEMA
+from verifier.presentation import UNSIGNED, MalformedPresentation, verify_presentation
 from verifier.report import Report
 
 router = APIRouter(tags=["W3C VC-API"])
@@ -150,3 +153,77 @@ async def verify_credential(request: Request) -> JSONResponse:
         return _bad(str(exc))
     report = await get_verifier(request).verify(token)
     return JSONResponse(verification_result(report))
+
+
+PRESENTATION_RESULT = {
+    "type": "object",
+    "properties": {
+        "verified": {"type": "boolean"},
+        "credentialResults": {"type": "array", "items": RESULT},
+        "problemDetails": {"type": "array", "items": PROBLEM},
+        "errors": {"type": "array", "items": PROBLEM},
+        "warnings": {"type": "array", "items": PROBLEM},
+    },
+    "required": ["verified", "credentialResults", "problemDetails"],
+}
+
+
+@router.post(
+    "/presentations/verify",
+    response_model=None,
+    responses={
+        200: {
+            "description": "A VerificationResult per credential; verified when every one is.",
+            "content": {"application/json": {"schema": PRESENTATION_RESULT}},
+        },
+        400: {"description": "Not a presentation.", "content": {"application/json": {"schema": RESULT}}},
+        **responses(413),
+    },
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "verifiablePresentation": PRESENTATION_SCHEMA,
+                            "options": {"type": "object", "description": "Accepted; unused keys are ignored."},
+                        },
+                        "required": ["verifiablePresentation"],
+                    }
+                }
+            },
+            "required": True,
+        }
+    },
+)
+async def verify_presentation_vc_api(request: Request) -> JSONResponse:
+    """Verify each credential of a presentation; ``verified`` only when every one is. The presentation has no
+    proof of its own (a learner holds no key): a warning says so."""
+    try:
+        document = await request.json()
+    except (ValueError, RecursionError):
+        return _bad('Send JSON {"verifiablePresentation": <VerifiablePresentation>}.')
+    if not isinstance(document, dict) or "verifiablePresentation" not in document:
+        return _bad("The request has no verifiablePresentation.")
+    if not isinstance(document.get("options", {}), dict):
+        return _bad("The options must be a JSON object.")
+    try:
+        reports = await verify_presentation(get_verifier(request), document["verifiablePresentation"])
+    except MalformedPresentation as exc:
+        return _bad(str(exc))
+    results = [verification_result(report) for report in reports]
+    problems = [
+        {**found, "detail": f"Credential {position}: {found['detail']}"}
+        for position, result in enumerate(results, start=1)
+        for found in result["problemDetails"]
+    ]
+    warning = {"type": "urn:odznaka:verification:presentation_unsigned", "title": "no proof", "detail": UNSIGNED}
+    body = {
+        "verified": all(result["verified"] for result in results),
+        "credentialResults": results,
+        "problemDetails": problems,
+        "errors": problems,
+        "warnings": [warning],
+    }
+    return JSONResponse(body)
