@@ -12,12 +12,13 @@ process, the program that starts it must keep its own work under ``if __name__ =
 commands do).
 
 The key crosses to the process as PKCS#8 bytes through the pipe between the two processes of one service, never
-through a file. The process is given nothing else secret (the keyed digests come worked out), opens no
-database, and stops when the worker stops or dies.
+through a file. The process is handed no other secret (the keyed digests come worked out; as any child process
+it inherits the worker's environment), opens no database, and stops when the worker stops or dies.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import multiprocessing
@@ -25,7 +26,8 @@ import os
 import signal
 import threading
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -44,6 +46,8 @@ HANDED_OVER_FROM = 100
 """A batch with fewer credentials is signed in the worker: handing it over would cost more than it saves."""
 RESTART_AFTER = 60.0
 """Seconds after the process died before a batch starts another."""
+TAKE_BACK_WITHIN = 300.0
+"""Seconds a batch may take in the process (a thousand RSA signatures take about two) before it counts as hung."""
 
 
 class Row(NamedTuple):
@@ -137,9 +141,17 @@ def sign(batch: Batch, signer: Signer) -> list[Signed | Unsigned]:
     return done
 
 
+@dataclass(frozen=True)
+class Handed:
+    """A batch given to the signing process: what it will answer, and which process has it."""
+
+    answer: Future[list[Signed | Unsigned]]
+    executor: ProcessPoolExecutor
+
+
 class SigningProcess:
     """This worker's signing process: started with the worker, used once it has answered, started again (at most
-    once a minute) if it dies."""
+    once a minute) if it dies, hangs or cannot start."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -157,53 +169,83 @@ class SigningProcess:
             if self._executor is not None:
                 return
             self._lost_at = None
+            self._ready.clear()
+            self.pid = None
             # Spawned, not forked: the worker runs threads, and a fork copies their locks in whatever state.
-            self._executor = ProcessPoolExecutor(
+            executor = self._executor = ProcessPoolExecutor(
                 max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_settle
             )
-            self._executor.submit(os.getpid).add_done_callback(self._answered)
+        executor.submit(os.getpid).add_done_callback(lambda answer: self._answered(executor, answer))
 
-    def _answered(self, answer: Future[int]) -> None:
-        if answer.exception() is None:
-            self.pid = answer.result()
-            self._ready.set()
-        else:
-            log.warning("the signing process did not start: cohorts are signed in the worker")
+    def _answered(self, executor: ProcessPoolExecutor, answer: Future[int]) -> None:
+        failed = answer.cancelled() or answer.exception() is not None
+        with self._lock:
+            if executor is not self._executor:
+                return  # an answer from a process stopped or replaced meanwhile
+            if not failed:
+                self.pid = answer.result()
+                self._ready.set()
+                return
+        log.warning("the signing process did not start: cohorts are signed in the worker for now")
+        self.lost(executor)
 
     def wait_ready(self, timeout: float) -> bool:
         return self._ready.wait(timeout)
 
-    def hand_over(self, batch: Batch, signer: Signer) -> Future[list[Signed | Unsigned]] | None:
+    def hand_over(self, batch: Batch, signer: Signer) -> Handed | None:
         """Give the batch to the process; ``None`` when it is signed here instead (the process not ready, the
         batch small, or the key not held in memory)."""
-        executor = self._executor
-        if executor is None and self._lost_at is not None and time.monotonic() - self._lost_at > RESTART_AFTER:
+        with self._lock:
+            executor, lost_at = self._executor, self._lost_at
+        if executor is None and lost_at is not None and time.monotonic() - lost_at > RESTART_AFTER:
             self.start()  # ready for a later batch
         if executor is None or not self._ready.is_set() or len(batch.rows) < HANDED_OVER_FROM:
             return None
         if not isinstance(signer, PrivateKeySigner):
             return None
         try:
-            handed = executor.submit(_sign_handed_over, batch, signer.kid, signer.alg, signer.pkcs8())
-        except RuntimeError:  # broken or shut down
-            self.lost()
+            answer = executor.submit(_sign_handed_over, batch, signer.kid, signer.alg, signer.pkcs8())
+        except RuntimeError:  # broken, or shut down meanwhile
+            self.lost(executor)
             return None
         with self._lock:
             self.handed_over += 1
-        return handed
+        return Handed(answer, executor)
 
-    def lost(self) -> None:
-        """The process died (or could not take the batch): drop it; the next :meth:`start` makes a new one."""
+    def take_back(self, handed: Handed) -> list[Signed | Unsigned] | None:
+        """What the process answered for a batch; ``None`` when it did not sign it (it died, hung past
+        :data:`TAKE_BACK_WITHIN`, was stopped, or failed): the caller signs the batch itself."""
+        try:
+            return handed.answer.result(timeout=TAKE_BACK_WITHIN)
+        except (BrokenProcessPool, CancelledError) as exc:
+            log.warning("the signing process stopped (%s): its batch is signed in the worker", type(exc).__name__)
+            self.lost(handed.executor)
+        except TimeoutError:
+            log.warning("the signing process took over %.0f s for a batch: it is replaced", TAKE_BACK_WITHIN)
+            self.lost(handed.executor, hung=True)
+        except Exception as exc:  # raised by the signing itself: the worker signs the batch and meets it there
+            log.warning("the signing process could not sign a batch (%s)", type(exc).__name__)
+        return None
+
+    def lost(self, executor: ProcessPoolExecutor, *, hung: bool = False) -> None:
+        """Drop ``executor``'s process if it is still this worker's (a later batch starts another after
+        :data:`RESTART_AFTER`); ``hung``: it is still running, and is ended."""
         with self._lock:
-            executor, self._executor = self._executor, None
+            if executor is not self._executor:
+                return  # already dropped, or stopped, or replaced
+            pid = self.pid
+            self._executor = None
             self._ready.clear()
             self.pid = None
             self._lost_at = time.monotonic()
-        if executor is not None:
-            log.warning("the signing process stopped: its batch is signed in the worker")
-            executor.shutdown(wait=False, cancel_futures=True)
+        if hung and pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)  # not yet reaped (it never finished), so the id is still its own
+        executor.shutdown(wait=False, cancel_futures=True)
 
     def stop(self) -> None:
+        """Stop the process (when the worker stops), once the batch it is signing is done; batches waiting for it
+        are cancelled (their cohorts sign them, or resume them later)."""
         with self._lock:
             executor, self._executor = self._executor, None
             self._ready.clear()

@@ -462,7 +462,10 @@ def worker(
     batch_signing.process.start()
     ctx.jobs.sweep()
     settle_heap()
-    consumer.run()
+    try:
+        consumer.run()
+    finally:
+        batch_signing.process.stop()
 
 
 @credentials_app.command("import")
@@ -481,7 +484,7 @@ def credentials_import(
 
     ctx = _context()
     if not dry_run:
-        batch_signing.process.start()  # ready for the rows once the file is read
+        batch_signing.process.start()  # ready for the rows once the file is read (stopped below, or at exit)
     settle_heap()
     try:
         provider = get_provider(ctx, slug)
@@ -503,7 +506,10 @@ def credentials_import(
     except IssuerError as exc:
         raise _fail(exc) from exc
     with typer.progressbar(length=max(counts["pending"], 1), label="issuing") as bar:
-        cohort_run.run(ctx, cohort.id, progress=bar.update)
+        try:
+            cohort_run.run(ctx, cohort.id, progress=bar.update)
+        finally:
+            batch_signing.process.stop()
     done = cohorts.get(ctx, provider.id, cohort.id)
     counts = cohorts.counts(ctx, cohort.id)
     _print_problems(ctx, cohort.id)

@@ -23,7 +23,6 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -132,10 +131,6 @@ class _Read(NamedTuple):
     rows: list[_Pending]
     outcome: dict[int, dict[str, Any]]
     chosen: list[_Chosen]
-
-
-_Signing = Future[list[batch_signing.Signed | batch_signing.Unsigned]]
-"""A batch being signed in the signing process."""
 
 
 @dataclass
@@ -299,18 +294,16 @@ class _Job:
         return _Batch(rows, signer, outcome, {row.row.line: row for row in chosen}, to_sign)
 
     @staticmethod
-    def hand_over(batch: _Batch | None) -> _Signing | None:
+    def hand_over(batch: _Batch | None) -> batch_signing.Handed | None:
         """Give the batch to the signing process, if it takes it (see :mod:`issuer.batch_signing`)."""
         return batch_signing.process.hand_over(batch.to_sign, batch.signer) if batch is not None else None
 
-    def take_back(self, batch: _Batch, handed: _Signing | None) -> None:
-        """Wait for the batch the signing process took (if it did); should the process die, sign it here."""
+    def take_back(self, batch: _Batch, handed: batch_signing.Handed | None) -> None:
+        """Wait for the batch the signing process took (if it did); should it not sign it, sign it here."""
         if handed is None:
             return
-        try:
-            done = handed.result()
-        except BrokenProcessPool:
-            batch_signing.process.lost()
+        done = batch_signing.process.take_back(handed)
+        if done is None:
             self.sign_here(batch)
         else:
             self._take(batch, done)
@@ -373,17 +366,17 @@ class _Job:
             kept = {chosen.row.line for chosen in self._apply_policy(session, [c for c, _ in batch.signed], outcome)}
             stored = [(chosen, record) for chosen, record in batch.signed if chosen.row.line in kept]
             records = [record for _, record in stored]
-            audit.trail(session)  # its statements now: none may run while the credentials stream to the database
             with credential_rows(session) as rows:
                 for record in records:
                     rows.write(vars(record))
-                # Meanwhile the database stores them (on PostgreSQL): the audit entries are chained, the outcomes made.
-                record_issued(self.ctx, session, self.provider_id, records, self.cohort.created_by)
-                for chosen, record in stored:
-                    outcome[chosen.row.line] = {"state": "issued", "credential_id": record.id}
-                outcomes = _outcome_rows(self.cohort.id, batch.rows, outcome)
+            # The audit chain's lock (one for the whole issuer) is taken from here to the commit.
+            record_issued(self.ctx, session, self.provider_id, records, self.cohort.created_by)
             deliveries.queue_rows(self.ctx, session, [batch.outbox[record.id] for record in records])
-            update_rows(session, table_of(CohortRow), ("cohort_id", "line"), outcomes)
+            for chosen, record in stored:
+                outcome[chosen.row.line] = {"state": "issued", "credential_id": record.id}
+            update_rows(
+                session, table_of(CohortRow), ("cohort_id", "line"), _outcome_rows(self.cohort.id, batch.rows, outcome)
+            )
             table = table_of(Cohort)
             tally = {state: sum(1 for value in outcome.values() if value["state"] == state) for state in OUTCOMES}
             session.execute(

@@ -508,3 +508,43 @@ def test_an_entrys_link_is_the_compact_sorted_json_the_chain_was_started_with(de
     content = [41, "f" * 64, entry["at"].isoformat(), 3, "coordinator", "credential.issued", entry["subject"]]
     expected = json.dumps([*content, details], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert entry_mac(key, "f" * 64, entry) == hmac_sha256(key, expected.encode()).hex()
+
+
+class _Sorted(dict):  # type: ignore[type-arg]
+    """A dict that shows the standard library other items than it holds."""
+
+    def items(self) -> Any:
+        return [("z", 1)]
+
+
+def _cycle() -> dict[str, Any]:
+    looped: dict[str, Any] = {}
+    looped["self"] = looped
+    return looped
+
+
+def test_a_value_the_standard_library_writes_its_own_way_or_refuses_is_left_to_it() -> None:
+    import enum
+    import uuid
+
+    class Colour(enum.Enum):
+        RED = "red"
+
+    key = secrets.token_bytes(32)
+    entry = {
+        "seq": 1,
+        "at": utcnow(),
+        "provider_id": None,
+        "actor": "a",
+        "action": "b",
+        "subject": "c",
+        "details": _Sorted(a=2),
+    }
+    content = [1, "", entry["at"].isoformat(), None, "a", "b", "c", entry["details"]]
+    expected = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert entry_mac(key, "", entry) == hmac_sha256(key, expected.encode()).hex()
+    for refused in (uuid.uuid4(), Colour.RED, utcnow(), _cycle()):
+        with pytest.raises((TypeError, ValueError)):
+            json.dumps(refused)
+        with pytest.raises((TypeError, ValueError)):
+            entry_mac(key, "", {**entry, "details": {"value": refused}})

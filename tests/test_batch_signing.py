@@ -165,3 +165,51 @@ def test_a_key_handed_to_the_signing_process_signs_as_the_workers_own(alg: str) 
     assert jwt.decode(token, own.private_key.public_key(), algorithms=[alg]) == {"sub": "x"}
     with pytest.raises(InvalidKey):
         PrivateKeySigner.from_pkcs8("kid-1", alg, b"not a key")
+
+
+def test_a_batch_the_process_did_not_sign_goes_back_to_the_worker_and_only_a_failed_process_is_dropped() -> None:
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    process = started()
+    current = process._executor  # what a batch handed over now would name
+    assert current is not None
+
+    def answered(outcome: BaseException | None) -> batch_signing.Handed:
+        answer: Future[Any] = Future()
+        if outcome is None:
+            answer.cancel()
+        else:
+            answer.set_exception(outcome)
+        return batch_signing.Handed(answer, current)
+
+    # The signing itself raised: the worker signs the batch (and meets the error there); the process stays.
+    assert process.take_back(answered(ValueError("a defect"))) is None
+    assert process.wait_ready(0) and process._executor is current
+    # Died or stopped: the batch comes back to the worker, and the process is dropped.
+    assert process.take_back(answered(BrokenProcessPool("gone"))) is None
+    assert not process.wait_ready(0)
+    # A late word about a process already dropped leaves the next one alone.
+    process.start()
+    assert process.wait_ready(120)
+    assert process.take_back(answered(None)) is None
+    assert process.wait_ready(0) and process.pid is not None
+    process.stop()
+    assert not process.wait_ready(0)
+
+
+def test_a_process_that_hangs_is_ended_and_its_batch_signed_by_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures import Future
+
+    process = started()
+    monkeypatch.setattr(batch_signing, "TAKE_BACK_WITHIN", 0.05)
+    pid, current = process.pid, process._executor
+    assert pid is not None and current is not None
+    never: Future[Any] = Future()  # an answer that does not come
+    assert process.take_back(batch_signing.Handed(never, current)) is None
+    assert not process.wait_ready(0)
+    deadline = time.monotonic() + 10
+    while not _gone(pid):
+        assert time.monotonic() < deadline, "the hung process was not ended"
+        time.sleep(0.05)
+    process.stop()

@@ -7,8 +7,9 @@ EnvelopedVerifiableCredential (``data:application/vc+jwt,…``). Links are not f
 
 The presentation carries no proof of its own (a learner holds no key), so it says nothing about who hands it
 over. Each credential is judged on its own, by the same rules as when it is sent alone, and a summary counts the
-verdicts and outcomes. An entry that is not a credential is judged invalid, alone. The whole presentation is
-refused only when it is not a presentation, holds no credential, or holds more than :data:`MAX_CREDENTIALS`.
+verdicts and outcomes. A JSON object that is not an enveloped credential is judged invalid, alone. The whole
+presentation is refused when it is not a presentation, holds no credential or anything but JSON objects, or holds
+more than :data:`MAX_CREDENTIALS` (the body limit, 256 KiB, may come first: fifty credentials of 5 KB fill it).
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if _lz4_available():
-        op.execute("ALTER TABLE credential ALTER COLUMN jwt SET COMPRESSION pglz")
+        op.execute("ALTER TABLE credential ALTER COLUMN jwt SET COMPRESSION DEFAULT")
     with op.batch_alter_table("credential") as batch:
         batch.drop_index("ix_credential_revoked")
         batch.create_index("ix_credential_status_revoked", ["status_list_id", "revoked_at"], unique=False)
