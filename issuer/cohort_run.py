@@ -78,7 +78,7 @@ def run(ctx: IssuerContext, cohort_id: str, progress: Callable[[int], object] | 
     job = _Job.load(ctx, cohort_id, lease)
     try:
         while job.issue_pending(progress):
-            pass  # a batch was not stored (the signing key changed meanwhile): its rows are pending, go again
+            pass  # rows were left pending (see issue_pending): go again
         job.finish()
     except _LeaseLost:
         log.warning("cohort %s: another worker took over after this one's lease ran out", cohort_id)
@@ -126,11 +126,13 @@ class _Chosen(NamedTuple):
 
 
 class _Read(NamedTuple):
-    """A batch's rows read: the outcome of those that get no credential, the others' requests."""
+    """A batch's rows read: the outcome of those that get no credential, the others' requests, and those the
+    duplicate policy turned away (looked at again when the batch is stored)."""
 
     rows: list[_Pending]
     outcome: dict[int, dict[str, Any]]
     chosen: list[_Chosen]
+    turned_away: list[_Chosen]
 
 
 @dataclass
@@ -142,6 +144,7 @@ class _Batch:
     signer: Signer
     outcome: dict[int, dict[str, Any]]
     chosen: dict[int, _Chosen]
+    turned_away: list[_Chosen]
     to_sign: batch_signing.Batch
     signed: list[tuple[_Chosen, StoredCredential]] = field(default_factory=list)
     outbox: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -191,8 +194,9 @@ class _Job:
             self.lease = renewed
 
     def issue_pending(self, progress: Callable[[int], object] | None) -> bool:
-        """Issue every pending row, signing each batch while the one before is stored; returns ``True`` when a
-        batch was not stored and its rows are still pending."""
+        """Issue every pending row, signing each batch while the one before is stored; returns ``True`` when rows
+        are left pending (a batch signed just before a key rotation, or a row the policy let through only when its
+        batch was stored)."""
         again = False
         self._left = self._count_pending()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cohort-store") as storer:
@@ -200,7 +204,7 @@ class _Job:
             signing = self.hand_over(batch)
             if batch is not None and signing is None:
                 self.sign_here(batch)
-            storing: Future[tuple[bool, int]] | None = None
+            storing: Future[_Stored] | None = None
             while batch is not None:
                 # Meanwhile the batch is signed in the signing process (or it was, here), the one before stored.
                 upcoming = self.read(self.pending(after=batch.rows[-1].line))
@@ -259,13 +263,14 @@ class _Job:
         # stored, and that decides.
         with self.ctx.db.read() as session:
             chosen = self._apply_policy(session, candidates, outcome)
-        return _Read(rows, outcome, chosen)
+        turned_away = [candidate for candidate in candidates if candidate.row.line in outcome]
+        return _Read(rows, outcome, chosen, turned_away)
 
     def reserve(self, read: _Read | None) -> _Batch | None:
         """The first transaction: status-list slots reserved for the rows that get a credential."""
         if read is None:
             return None
-        rows, outcome, chosen = read
+        rows, outcome, chosen, turned_away = read
         now = datetime.now(UTC)
         with self._transaction() as session:
             kid, signer = self.ctx.signer_for(session, self.provider, now)
@@ -291,7 +296,7 @@ class _Job:
                 for row, slot in zip(chosen, slots, strict=True)
             ],
         )
-        return _Batch(rows, signer, outcome, {row.row.line: row for row in chosen}, to_sign)
+        return _Batch(rows, signer, outcome, {row.row.line: row for row in chosen}, turned_away, to_sign)
 
     @staticmethod
     def hand_over(batch: _Batch | None) -> batch_signing.Handed | None:
@@ -355,14 +360,19 @@ class _Job:
                 }
         return chosen
 
-    def store(self, batch: _Batch) -> tuple[bool, int]:
-        """The second transaction: store a signed batch and mark its rows done. Returns whether it was stored
-        (not when the provider's signing key changed since it was signed) and how many rows it had."""
+    def store(self, batch: _Batch) -> _Stored:
+        """The second transaction: store a signed batch and mark its rows done. Nothing is stored when the
+        provider's signing key changed since the batch was signed. A row the policy turned away when it was read
+        but lets through now (the credential it pointed to was revoked meanwhile) is left pending for the next
+        pass."""
         with self._transaction() as session:
             kid, _ = self.ctx.signer_for(session, self.provider, datetime.now(UTC))
             if kid != batch.kid:
-                return False, len(batch.rows)
+                return _Stored(0, again=True)
             outcome = dict(batch.outcome)
+            for candidate in batch.turned_away:
+                del outcome[candidate.row.line]
+            released = {candidate.row.line for candidate in self._apply_policy(session, batch.turned_away, outcome)}
             kept = {chosen.row.line for chosen in self._apply_policy(session, [c for c, _ in batch.signed], outcome)}
             stored = [(chosen, record) for chosen, record in batch.signed if chosen.row.line in kept]
             records = [record for _, record in stored]
@@ -374,8 +384,9 @@ class _Job:
             deliveries.queue_rows(self.ctx, session, [batch.outbox[record.id] for record in records])
             for chosen, record in stored:
                 outcome[chosen.row.line] = {"state": "issued", "credential_id": record.id}
+            done = [row for row in batch.rows if row.line not in released]
             update_rows(
-                session, table_of(CohortRow), ("cohort_id", "line"), _outcome_rows(self.cohort.id, batch.rows, outcome)
+                session, table_of(CohortRow), ("cohort_id", "line"), _outcome_rows(self.cohort.id, done, outcome)
             )
             table = table_of(Cohort)
             tally = {state: sum(1 for value in outcome.values() if value["state"] == state) for state in OUTCOMES}
@@ -388,7 +399,7 @@ class _Job:
                     failed=table.c.failed + tally["failed"],
                 )
             )
-        return True, len(batch.rows)
+        return _Stored(len(done), again=bool(released))
 
     def finish(self) -> None:
         table = table_of(Cohort)
@@ -424,12 +435,19 @@ def batch_size(left: int, *, first: bool) -> int:
     return FIRST_BATCH if first else min(BATCH, left // 2)
 
 
-def _stored(storing: Future[tuple[bool, int]], progress: Callable[[int], object] | None) -> bool:
-    """Wait for a batch's store; tell ``progress`` its rows. ``True`` when it was not stored."""
-    stored, rows = storing.result()
-    if stored and progress is not None:
-        progress(rows)
-    return not stored
+class _Stored(NamedTuple):
+    """What a batch's store did: how many rows it finished, and whether rows are left pending for another pass."""
+
+    rows: int
+    again: bool
+
+
+def _stored(storing: Future[_Stored], progress: Callable[[int], object] | None) -> bool:
+    """Wait for a batch's store; tell ``progress`` the rows it finished. ``True`` when rows are left pending."""
+    stored = storing.result()
+    if stored.rows and progress is not None:
+        progress(stored.rows)
+    return stored.again
 
 
 def _renew(session: Session, cohort_id: str, lease: datetime) -> datetime:

@@ -525,3 +525,34 @@ def test_a_learner_given_the_badge_between_a_batchs_two_transactions_is_skipped(
     assert (done.issued, done.skipped, done.failed) == (2, 1, 0)
     skipped = [row for row in rows_of(ctx, cohort_id) if row.state == "skipped"]
     assert [(row.line, row.credential_id) for row in skipped] == [(3, other.id)]
+
+
+def test_a_learner_whose_credential_is_revoked_between_a_batchs_two_transactions_is_issued_a_new_one(
+    ctx: IssuerContext, achievement: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The policy turns a learner away when the rows are read (they hold the badge); if that credential is revoked
+    before the batch is stored, the row is not left "skipped" pointing at a revoked credential: it is issued."""
+    from issuer.revocation import revoke
+
+    first = confirmed_cohort(ctx, achievement, 1)
+    cohort_run.run(ctx, first)
+    [held] = credentials_of(ctx, first)
+    cohort_id = confirmed_cohort(ctx, achievement, 3)  # the same learner on its first line, and two more
+    reserve = cohort_run._Job.reserve
+    revoked: list[str] = []
+
+    def reserve_then_revoke(job: Any, read: Any) -> Any:
+        batch = reserve(job, read)
+        if not revoked:
+            revoke(ctx, get_provider(ctx, "wsei"), held.id, "wydany omyłkowo", "test")
+            revoked.append(held.id)
+        return batch
+
+    monkeypatch.setattr(cohort_run._Job, "reserve", reserve_then_revoke)
+    cohort_run.run(ctx, cohort_id)
+    assert revoked == [held.id]
+    records = credentials_of(ctx, cohort_id)
+    assert len(records) == 3 and held.id not in {record.id for record in records}
+    done = cohort_of(ctx, cohort_id)
+    assert (done.state, done.issued, done.skipped, done.failed) == ("done", 3, 0, 0)
+    assert sorted(row.state for row in rows_of(ctx, cohort_id)) == ["issued"] * 3
