@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from verifier.envelope import MalformedEnvelope, token_of, unwrap_envelope
-from verifier.http_errors import InvalidInput, MalformedRequest, responses
+from verifier.http_errors import InvalidInput, MalformedRequest, json_body, responses
 from verifier.pipeline import Verifier
 from verifier.presentation import SCHEMA as PRESENTATION_SCHEMA
 from verifier.presentation import UNSIGNED, MalformedPresentation, summary, verify_presentation
@@ -74,28 +74,18 @@ def healthz() -> dict[str, str]:
         200: {"model": ReportOut, "description": "The report (an invalid credential is a normal 200)."},
         **responses(400, 413, 422),
     },
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {
-                            "credential": {
-                                "oneOf": [
-                                    {"type": "string", "description": "A compact VC-JWT, a link, or a data: URL."},
-                                    {"type": "object", "description": "An EnvelopedVerifiableCredential."},
-                                ]
-                            }
-                        },
-                        "required": ["credential"],
-                    }
-                },
-                "text/plain": {"schema": {"type": "string"}},
-            },
-            "required": True,
-        }
-    },
+    openapi_extra=json_body(
+        {
+            "credential": {
+                "oneOf": [
+                    {"type": "string", "description": "A compact VC-JWT, a link, or a data: URL."},
+                    {"type": "object", "description": "An EnvelopedVerifiableCredential."},
+                ]
+            }
+        },
+        ["credential"],
+        text_plain={"type": "string"},
+    ),
 )
 async def verify_api(request: Request) -> JSONResponse:
     """Verify a compact VC-JWT (or a link to one). Invalid credentials are a normal ``200`` answer."""
@@ -134,20 +124,7 @@ class PresentationOut(BaseModel):
         200: {"model": PresentationOut, "description": "A report per credential (invalid ones are a normal 200)."},
         **responses(400, 413, 422),
     },
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {"presentation": PRESENTATION_SCHEMA},
-                        "required": ["presentation"],
-                    }
-                }
-            },
-            "required": True,
-        }
-    },
+    openapi_extra=json_body({"presentation": PRESENTATION_SCHEMA}, ["presentation"]),
 )
 async def verify_presentation_api(request: Request) -> JSONResponse:
     """Verify every credential of a presentation (a learner's profile, say), each on its own."""

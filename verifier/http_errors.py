@@ -89,3 +89,11 @@ def json_errors_of_a_page(*statuses: int) -> dict[int | str, dict[str, Any]]:
         status: {"description": DESCRIBED[status], "content": {"application/json": {"schema": schema}}}
         for status in statuses
     }
+
+
+def json_body(properties: dict[str, Any], required: list[str], **other: dict[str, Any]) -> dict[str, Any]:
+    """OpenAPI ``requestBody`` (a route's ``openapi_extra``) of a JSON object with these ``properties``; ``other``
+    adds media types by name (``text_plain={...}`` for ``text/plain``)."""
+    content = {"application/json": {"schema": {"type": "object", "properties": properties, "required": required}}}
+    content.update({name.replace("_", "/"): {"schema": schema} for name, schema in other.items()})
+    return {"requestBody": {"content": content, "required": True}}

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 
 from verifier.api import get_verifier
 from verifier.envelope import MalformedEnvelope, unwrap_envelope
-from verifier.http_errors import responses
+from verifier.http_errors import json_body, responses
 from verifier.presentation import SCHEMA as PRESENTATION_SCHEMA
 from verifier.presentation import UNSIGNED, MalformedPresentation, verify_presentation
 from verifier.report import Report
@@ -90,6 +90,22 @@ def verification_result(report: Report) -> dict[str, Any]:
     }
 
 
+OPTIONS = {"type": "object", "description": "Accepted; unused keys are ignored."}
+
+
+async def _request_holding(request: Request, field: str, what: str) -> dict[str, Any] | JSONResponse:
+    """The request's JSON object, holding ``field`` (and ``options``, if any, as an object); or the 400."""
+    try:
+        document = await request.json()
+    except (ValueError, RecursionError):
+        return _bad(f'Send JSON {{"{field}": {what}}}.')
+    if not isinstance(document, dict) or field not in document:
+        return _bad(f"The request has no {field}.")
+    if not isinstance(document.get("options", {}), dict):
+        return _bad("The options must be a JSON object.")
+    return document
+
+
 def _bad(detail: str) -> JSONResponse:
     found = problem("malformed", "malformed request", detail)
     return JSONResponse({"verified": False, "problemDetails": [found], "errors": [found], "warnings": []}, 400)
@@ -106,47 +122,32 @@ def _bad(detail: str) -> JSONResponse:
         400: {"description": "Not an enveloped credential.", "content": {"application/json": {"schema": RESULT}}},
         **responses(413),
     },
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {
-                            "verifiableCredential": {
-                                "type": "object",
-                                "description": "An EnvelopedVerifiableCredential (data:application/vc+jwt,…).",
-                                "properties": {
-                                    "@context": {
-                                        "type": "array",
-                                        "minItems": 1,
-                                        "items": {"const": "https://www.w3.org/ns/credentials/v2"},
-                                    },
-                                    "type": {"const": "EnvelopedVerifiableCredential"},
-                                    "id": {"type": "string", "pattern": "^data:application/(vc\\+)?jwt,"},
-                                },
-                                "required": ["@context", "type", "id"],
-                            },
-                            "options": {"type": "object", "description": "Accepted; unused keys are ignored."},
-                        },
-                        "required": ["verifiableCredential"],
-                    }
-                }
+    openapi_extra=json_body(
+        {
+            "verifiableCredential": {
+                "type": "object",
+                "description": "An EnvelopedVerifiableCredential (data:application/vc+jwt,…).",
+                "properties": {
+                    "@context": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {"const": "https://www.w3.org/ns/credentials/v2"},
+                    },
+                    "type": {"const": "EnvelopedVerifiableCredential"},
+                    "id": {"type": "string", "pattern": "^data:application/(vc\\+)?jwt,"},
+                },
+                "required": ["@context", "type", "id"],
             },
-            "required": True,
-        }
-    },
+            "options": OPTIONS,
+        },
+        ["verifiableCredential"],
+    ),
 )
 async def verify_credential(request: Request) -> JSONResponse:
     """Verify an enveloped credential and answer a VC-API VerificationResult."""
-    try:
-        document = await request.json()
-    except (ValueError, RecursionError):
-        return _bad('Send JSON {"verifiableCredential": <EnvelopedVerifiableCredential>}.')
-    if not isinstance(document, dict) or "verifiableCredential" not in document:
-        return _bad("The request has no verifiableCredential.")
-    if not isinstance(document.get("options", {}), dict):
-        return _bad("The options must be a JSON object.")
+    document = await _request_holding(request, "verifiableCredential", "<EnvelopedVerifiableCredential>")
+    if isinstance(document, JSONResponse):
+        return document
     try:
         token = unwrap_envelope(document["verifiableCredential"])
     except MalformedEnvelope as exc:
@@ -179,35 +180,16 @@ PRESENTATION_RESULT = {
         400: {"description": "Not a presentation.", "content": {"application/json": {"schema": RESULT}}},
         **responses(413),
     },
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {
-                            "verifiablePresentation": PRESENTATION_SCHEMA,
-                            "options": {"type": "object", "description": "Accepted; unused keys are ignored."},
-                        },
-                        "required": ["verifiablePresentation"],
-                    }
-                }
-            },
-            "required": True,
-        }
-    },
+    openapi_extra=json_body(
+        {"verifiablePresentation": PRESENTATION_SCHEMA, "options": OPTIONS}, ["verifiablePresentation"]
+    ),
 )
 async def verify_presentation_vc_api(request: Request) -> JSONResponse:
     """Verify each credential of a presentation; ``verified`` only when every one is. The presentation has no
     proof of its own (a learner holds no key): a warning says so."""
-    try:
-        document = await request.json()
-    except (ValueError, RecursionError):
-        return _bad('Send JSON {"verifiablePresentation": <VerifiablePresentation>}.')
-    if not isinstance(document, dict) or "verifiablePresentation" not in document:
-        return _bad("The request has no verifiablePresentation.")
-    if not isinstance(document.get("options", {}), dict):
-        return _bad("The options must be a JSON object.")
+    document = await _request_holding(request, "verifiablePresentation", "<VerifiablePresentation>")
+    if isinstance(document, JSONResponse):
+        return document
     try:
         reports = await verify_presentation(get_verifier(request), document["verifiablePresentation"])
     except MalformedPresentation as exc:
