@@ -230,29 +230,32 @@ class SigningProcess:
     def lost(self, executor: ProcessPoolExecutor, *, hung: bool = False) -> None:
         """Drop ``executor``'s process if it is still this worker's (a later batch starts another after
         :data:`RESTART_AFTER`); ``hung``: it is still running, and is ended."""
-        with self._lock:
-            if executor is not self._executor:
-                return  # already dropped, or stopped, or replaced
-            pid = self.pid
-            self._executor = None
-            self._ready.clear()
-            self.pid = None
-            self._lost_at = time.monotonic()
+        dropped, pid = self._drop(only=executor)
+        if dropped is None:
+            return  # already dropped, or stopped, or replaced
         if hung and pid is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)  # not yet reaped (it never finished), so the id is still its own
-        executor.shutdown(wait=False, cancel_futures=True)
+        dropped.shutdown(wait=False, cancel_futures=True)
 
     def stop(self) -> None:
         """Stop the process (when the worker stops), once the batch it is signing is done; batches waiting for it
         are cancelled (their cohorts sign them, or resume them later)."""
+        dropped, _ = self._drop(only=None)
+        if dropped is not None:
+            dropped.shutdown(wait=True, cancel_futures=True)
+
+    def _drop(self, only: ProcessPoolExecutor | None) -> tuple[ProcessPoolExecutor | None, int | None]:
+        """Forget the current process (only if it is ``only``, when given) and its id; a process lost, not
+        stopped, is started again by a later batch."""
         with self._lock:
-            executor, self._executor = self._executor, None
+            executor, pid = self._executor, self.pid
+            if only is not None and executor is not only:
+                return None, None
+            self._executor, self.pid = None, None
             self._ready.clear()
-            self.pid = None
-            self._lost_at = None
-        if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+            self._lost_at = time.monotonic() if only is not None else None  # stopped: not started again
+        return executor, pid
 
 
 process = SigningProcess()

@@ -188,14 +188,19 @@ def _bind(kind: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | Non
 
 
 def _remembering(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    last: list[Any] = [_remembering, None]  # no value is this function, so the first is converted
+    given: Any = _NOTHING_YET
+    converted: Any = None
 
     def convert(value: Any) -> Any:
-        if value is not last[0]:
-            last[0], last[1] = value, process(value)
-        return last[1]
+        nonlocal given, converted
+        if value is not given:
+            given, converted = value, process(value)
+        return converted
 
     return convert
+
+
+_NOTHING_YET = object()
 
 
 def _json_text(value: Any) -> str | None:

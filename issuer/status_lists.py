@@ -105,10 +105,10 @@ def _build_pool(session: Session, current: StatusList) -> None:
     assert current.id is not None
     used = repository.used_status_indexes(session, current.id)
     free = [index for index in range(current.length) if index not in used] if used else range(current.length)
-    # A uniformly random order: sort by 64-bit keys from the operating system's CSPRNG (a tie is harmless).
-    keys = memoryview(os.urandom(8 * len(free))).cast("Q")
-    positions = sorted(range(len(free)), key=keys.__getitem__)
-    order = [free[position] for position in positions] if used else positions
+    # A uniformly random order: each index sorted by a 64-bit key of its own from the operating system's CSPRNG
+    # (a tie is harmless).
+    keys = memoryview(os.urandom(8 * current.length)).cast("Q")
+    order = sorted(free, key=keys.__getitem__)
     rows = [
         {
             "status_list_id": current.id,
